@@ -1,0 +1,114 @@
+/**
+ * Data contracts of the ML core. Plain data and typed arrays only, so every value here can cross a
+ * worker-thread boundary as (Shared)ArrayBuffers without structured-cloning row objects.
+ */
+
+/** A feature column as it arrives from the request, before binning. */
+export type RawFeature =
+  | {
+      name: string;
+      kind: 'numeric';
+      /** One value per row; NaN = missing. */
+      values: Float64Array;
+    }
+  | {
+      name: string;
+      kind: 'categorical';
+      /** Distinct levels in order of first appearance (numbers in a mixed column become String(v)). */
+      levels: string[];
+      /** One code per row, index into `levels`; -1 = missing. */
+      codes: Int32Array;
+    };
+
+/** The request's rows in column-major form. */
+export interface RawDataset {
+  n: number;
+  /** 0/1 per row. */
+  treatment: Uint8Array;
+  /** 0/1 per row. */
+  outcome: Uint8Array;
+  features: RawFeature[];
+}
+
+/**
+ * A binned feature. Bin 0 is always the missing bin (it may be empty). Numeric: bins 1..nBins-1 are
+ * quantile intervals, value v goes to the first bin b>=1 with v <= upper[b-1] (last bin open-ended).
+ * Categorical: bins 1..nBins-1 are kept levels, with one "other" bin for pooled rare/unseen levels.
+ */
+export interface BinnedFeature {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  /** Total number of bins including the missing bin 0; at most 256. */
+  nBins: number;
+  /** One bin per row. */
+  bins: Uint8Array;
+  /** Numeric only: upper edges of bins 1..nBins-2 (length nBins-2); the last bin is open-ended. */
+  upper?: Float64Array;
+  /** Categorical only: label of each bin (index 0 = "(missing)"), including "(other)". */
+  labels?: string[];
+  /** Categorical only: the bin that pooled rare and unseen levels go to. */
+  otherBin?: number;
+}
+
+export interface EncodeReport {
+  /** Features removed because they hold at most one distinct present value. */
+  droppedConstant: string[];
+  /** Categorical features whose rare levels were pooled into "other": how many levels, how many rows. */
+  pooled: { feature: string; levels: number; rows: number }[];
+}
+
+export interface BinnedDataset {
+  n: number;
+  treatment: Uint8Array;
+  outcome: Uint8Array;
+  features: BinnedFeature[];
+  report: EncodeReport;
+}
+
+/** Anything that scores rows: returns P(y|t=1,x) - P(y|t=0,x) per requested row. */
+export interface UpliftPredictor {
+  predict(data: BinnedDataset, rows?: Uint32Array): Float64Array;
+}
+
+/** Split criterion of the uplift tree (causalml names: KL, ED, Chi). */
+export type Criterion = 'KL' | 'ED' | 'Chi';
+
+export interface ForestConfig {
+  family: 'uplift_rf';
+  criterion: Criterion;
+  nTrees: number;
+  maxDepth: number;
+  minSamplesLeaf: number;
+  minSamplesTreatment: number;
+  /** causalml's n_reg: child rates shrunk toward the parent's with this many pseudo-rows. */
+  nReg: number;
+  /** Share of features tried at each node, (0, 1]. */
+  maxFeatures: number;
+  /** Bootstrap sample size as a share of the training rows. */
+  sampleFraction: number;
+}
+
+export interface TLearnerConfig {
+  family: 't_learner';
+  nIter: number;
+  learningRate: number;
+  maxDepth: number;
+  minSamplesLeaf: number;
+  l2: number;
+}
+
+export type ModelConfig = ForestConfig | TLearnerConfig;
+
+/** A fitted model: scores rows and reports gain-based importance per feature (index = data.features). */
+export interface FittedModel extends UpliftPredictor {
+  importance(): Float64Array;
+}
+
+export type ModelChoice = 'auto' | 'uplift_rf' | 't_learner';
+
+export interface PipelineOptions {
+  model: ModelChoice;
+  seed: number;
+  /** Share of control rows exposed to the campaign, 0 <= c < 1. */
+  contamination: number;
+}
