@@ -112,3 +112,46 @@ export interface PipelineOptions {
   /** Share of control rows exposed to the campaign, 0 <= c < 1. */
   contamination: number;
 }
+
+export interface DecileSummaryRow {
+  decile: number;
+  mean_uplift: number;
+  n_customers: number;
+}
+
+export interface CvEntry {
+  /** Short readable label of the configuration, e.g. "uplift_rf KL depth=6 trees=60". */
+  config: string;
+  mean_qini: number;
+  fold_qini: number[];
+}
+
+export interface ModelReport {
+  type: 'uplift_rf' | 't_learner';
+  criterion: Criterion | null;
+  hyperparameters: Record<string, number | string>;
+  seed: number;
+  cv: CvEntry[];
+  train_ms: number;
+}
+
+/** Everything a response is built from. Scores are contamination-corrected, NOT yet rounded. */
+export interface PipelineResult {
+  n: number;
+  average_treatment_effect: number;
+  treatment_cr: number;
+  control_cr: number;
+  /** Per input row, in input order: corrected score in [-1, 1], unrounded. */
+  scores: Float64Array;
+  /** Per input row: decile 1..10 computed on the scores rounded to 4 decimals. */
+  deciles: Uint8Array;
+  decile_summary: DecileSummaryRow[];
+  interpretation: string;
+  model: ModelReport;
+  /** Out-of-fold predictions of the chosen configuration, per input row (uncorrected). */
+  oof: Float64Array;
+  /** Fold id (0..2) per input row, used to produce `oof`. */
+  folds: Uint8Array;
+  feature_importance: { feature: string; importance: number }[];
+  report: EncodeReport;
+}
