@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Engine accuracy table of issue 2 (run `npm run build` first; uses the compiled dist/).
+//
+//   node bench/accuracy.mjs [--seed 7] [--rows 50000] [--scenarios persuadables,lowsignal,highcard,null]
+//                           [--model auto] [--pipeline-seed N] [--keep DIR]
+//
+// Per scenario: generates a campaign with ../shared/lab/gen.mjs (--seed), converts the rows with
+// toRawDataset, runs runPipeline with default options (model "auto", default seed, the file's
+// contamination), writes the scores as the API returns them (rounded to 4 decimals) to a CSV, scores it
+// with ../shared/lab/evaluate.mjs against --truth and --data, and prints a table with the issue's targets.
+// The scores are for the same rows the model trained on, which is what the API returns.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const lab = join(root, '..', 'shared', 'lab');
+const { toRawDataset } = await import(join(root, 'dist/src/ml/data/columnar.js'));
+const { runPipeline } = await import(join(root, 'dist/src/ml/pipeline.js'));
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const seed = Number(args.seed ?? 7);
+const rows = Number(args.rows ?? 50000);
+const scenarios = (args.scenarios ?? 'persuadables,lowsignal,highcard,null').split(',');
+const model = args.model ?? 'auto';
+const pipelineSeed = args['pipeline-seed'] === undefined ? undefined : Number(args['pipeline-seed']);
+const dir = args.keep ?? mkdtempSync(join(tmpdir(), 'uplift-acc-'));
+mkdirSync(dir, { recursive: true });
+
+const TARGETS = {
+  persuadables: { spearman: 0.85, gain: 0.94 },
+  lowsignal: { spearman: 0.72, gain: 0.91 },
+  highcard: { spearman: 0.6, gain: 0.72 },
+  null: { rms: 0.012 },
+};
+const round4 = (x) => { const r = Math.round(x * 1e4) / 1e4; return r === 0 ? 0 : r; };
+const results = [];
+for (const scenario of scenarios) {
+  const req = join(dir, `${scenario}.json`);
+  const truth = join(dir, `${scenario}.truth.csv`);
+  execFileSync('node', [join(lab, 'gen.mjs'), '--scenario', scenario, '--rows', String(rows), '--seed', String(seed),
+    '--format', 'json', '--out', req, '--truth', truth]);
+  const body = JSON.parse(readFileSync(req, 'utf8'));
+  const t0 = performance.now();
+  const raw = toRawDataset(body.rows);
+  const t1 = performance.now();
+  const res = runPipeline(raw, { model, seed: pipelineSeed, contamination: body.contamination ?? 0 });
+  const t2 = performance.now();
+  const scoresFile = join(dir, `${scenario}.scores.csv`);
+  const lines = ['id,uplift'];
+  let ss = 0;
+  for (let i = 0; i < body.rows.length; i++) {
+    const v = round4(res.scores[i]);
+    ss += v * v;
+    lines.push(`${body.rows[i].id},${v}`);
+  }
+  writeFileSync(scoresFile, lines.join('\n') + '\n');
+  const ev = JSON.parse(execFileSync('node', [join(lab, 'evaluate.mjs'), '--scores', scoresFile, '--truth', truth, '--data', req],
+    { encoding: 'utf8', maxBuffer: 1 << 26 }));
+  const best = res.model.cv.reduce((a, b) => (b.mean_qini > a.mean_qini ? b : a));
+  results.push({
+    scenario,
+    spearman: ev.spearman,
+    gain20: ev.gain_share_at_20,
+    rms: Math.sqrt(ss / body.rows.length),
+    qini_in_sample: ev.qini_auc,
+    cv_qini: best.mean_qini,
+    chosen: best.config,
+    train_ms: res.model.train_ms,
+    columnar_ms: t1 - t0,
+    pipeline_ms: t2 - t1,
+    cv: res.model.cv,
+  });
+}
+
+const f = (x, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+console.log(`rows=${rows} gen seed=${seed} model=${model} pipeline seed=${pipelineSeed ?? 'default'}  (files in ${dir})`);
+console.log('scenario      | spearman | gain@20 | RMS     | target                 | pass | time (ms) | chosen');
+for (const r of results) {
+  const tg = TARGETS[r.scenario] ?? {};
+  let target = '', pass = '';
+  if (tg.spearman !== undefined) {
+    target = `>= ${tg.spearman} / >= ${tg.gain}`;
+    pass = r.spearman >= tg.spearman && r.gain20 >= tg.gain ? 'yes' : 'NO';
+  } else if (tg.rms !== undefined) {
+    target = `RMS <= ${tg.rms}`;
+    pass = r.rms <= tg.rms ? 'yes' : 'NO';
+  }
+  console.log(
+    `${r.scenario.padEnd(13)} | ${f(r.spearman).padStart(8)} | ${f(r.gain20).padStart(7)} | ${f(r.rms, 5).padStart(7)} | ` +
+      `${target.padEnd(22)} | ${pass.padEnd(4)} | ${r.pipeline_ms.toFixed(0).padStart(9)} | ${r.chosen}`,
+  );
+}
+if (args.verbose !== undefined) {
+  for (const r of results) {
+    console.log(`\n${r.scenario}: columnar ${r.columnar_ms.toFixed(0)} ms, pipeline ${r.pipeline_ms.toFixed(0)} ms`);
+    for (const c of r.cv) console.log(`  ${c.mean_qini.toFixed(4)}  [${c.fold_qini.map((q) => q.toFixed(4)).join(', ')}]  ${c.config}`);
+  }
+}
+if (!args.keep) rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,88 @@
+/**
+ * The two model families behind one interface, the configuration grid, and readable labels.
+ *
+ * - "uplift_rf": the histogram uplift random forest (src/ml/forest/forest.ts), grid FOREST_GRID
+ *   (src/ml/forest/defaults.ts).
+ * - "t_learner": two histogram GBM classifiers (src/ml/boosting/tlearner.ts), grid TLEARNER_GRID
+ *   (src/ml/boosting/defaults.ts).
+ * options.model "auto" uses FOREST_GRID followed by TLEARNER_GRID (indices in that order).
+ */
+import type { BinnedDataset, FittedModel, ModelChoice, ModelConfig } from './types.js';
+import { fitUpliftForest, mergeForests } from './forest/forest.js';
+import { FOREST_GRID } from './forest/defaults.js';
+import { fitTLearner } from './boosting/tlearner.js';
+import { TLEARNER_GRID } from './boosting/defaults.js';
+
+/** The candidate configurations for an options.model choice, in a fixed order. */
+export function gridFor(model: ModelChoice): ModelConfig[] {
+  switch (model) {
+    case 'uplift_rf':
+      return [...FOREST_GRID];
+    case 't_learner':
+      return [...TLEARNER_GRID];
+    case 'auto':
+      return [...FOREST_GRID, ...TLEARNER_GRID];
+    default:
+      throw new RangeError(`unknown model choice: ${String(model)}`);
+  }
+}
+
+/**
+ * Fits `config` on `rows` of `data`. `treeRange` [from, to) fits only those trees of a forest (for
+ * splitting a forest across workers; tree k is seeded by (seed, k) so the parts merge into the same
+ * forest as a one-shot fit); it is ignored by the T-learner.
+ */
+export function fitModel(
+  data: BinnedDataset,
+  rows: Uint32Array,
+  config: ModelConfig,
+  seed: number,
+  treeRange?: [number, number],
+): FittedModel {
+  if (config.family === 'uplift_rf') return fitUpliftForest(data, rows, config, seed, treeRange);
+  if (config.family === 't_learner') return fitTLearner(data, rows, config, seed);
+  throw new RangeError(`unknown model family: ${String((config as { family?: unknown }).family)}`);
+}
+
+/** Combines forest parts fitted on disjoint tree ranges (in range order) into one model. */
+export function mergeModelParts(parts: FittedModel[]): FittedModel {
+  if (parts.length === 1) return parts[0];
+  return mergeForests(parts);
+}
+
+/** Hyper-parameters of a configuration as a flat record (family and criterion excluded). */
+export function hyperparameters(config: ModelConfig): Record<string, number | string> {
+  if (config.family === 'uplift_rf') {
+    return {
+      n_trees: config.nTrees,
+      max_depth: config.maxDepth,
+      min_samples_leaf: config.minSamplesLeaf,
+      min_samples_treatment: config.minSamplesTreatment,
+      n_reg: config.nReg,
+      max_features: config.maxFeatures,
+      sample_fraction: config.sampleFraction,
+    };
+  }
+  return {
+    n_iter: config.nIter,
+    learning_rate: config.learningRate,
+    max_depth: config.maxDepth,
+    min_samples_leaf: config.minSamplesLeaf,
+    l2: config.l2,
+  };
+}
+
+/** Short readable label, e.g. "uplift_rf KL depth=6 trees=60 leaf=100 ...". */
+export function describeConfig(config: ModelConfig): string {
+  if (config.family === 'uplift_rf') {
+    return (
+      `uplift_rf ${config.criterion} depth=${config.maxDepth} trees=${config.nTrees} ` +
+      `min_leaf=${config.minSamplesLeaf} min_treatment=${config.minSamplesTreatment} n_reg=${config.nReg} ` +
+      `max_features=${config.maxFeatures} sample=${config.sampleFraction}`
+    );
+  }
+  return (
+    `t_learner gbm iter=${config.nIter} lr=${config.learningRate} depth=${config.maxDepth} ` +
+    `min_leaf=${config.minSamplesLeaf} l2=${config.l2}`
+  );
+}

@@ -1,0 +1,225 @@
+/**
+ * The uplift pipeline as pure steps, so a caller can run them in sequence (runPipeline) or spread the
+ * cross-validation tasks and the final forest's tree ranges over a worker pool. Every random choice is
+ * seeded from options.seed through deriveSeed, keyed by what the task is (never by which worker runs
+ * it), so the scores are byte-identical however the steps are distributed:
+ *   folds:               deriveSeed(seed, FOLD_SEED_KEY)           (stratifiedFolds)
+ *   CV task (config i, fold f): deriveSeed(seed, i, f)             (i = index in the grid)
+ *   final fit:           deriveSeed(seed, FINAL_SEED_KEY)          (tree k of a forest: its own stream)
+ *
+ * Steps:
+ *   prepare(raw, options)                          -> { data, folds, grid, options }
+ *   cvTask(data, folds, grid[i], i, f, seed)       -> predictions for fold f's test rows (ascending row order)
+ *   select(data, folds, grid, preds[i][f])         -> { bestIndex, cv, oof }   (highest mean fold Qini; ties -> lower index)
+ *   finalFit(data, grid[best], seed, treeRange?)   -> FittedModel (parts merged with mergeModelParts)
+ *   finish(prepared, selection, model, trainMs)    -> PipelineResult
+ */
+import type {
+  BinnedDataset,
+  CvEntry,
+  FittedModel,
+  ModelConfig,
+  PipelineOptions,
+  PipelineResult,
+  RawDataset,
+} from './types.js';
+import { deriveSeed } from './rng.js';
+import { encode, type EncodeOptions } from './data/encode.js';
+import { stratifiedFolds, foldRows, DEFAULT_FOLDS } from './eval/folds.js';
+import { qiniAucScoreOfRows } from './eval/qini.js';
+import { summarize } from './eval/summary.js';
+import { interpret } from './eval/interpret.js';
+import { describeConfig, fitModel, gridFor, hyperparameters, mergeModelParts } from './models.js';
+
+/** Seed used when the request gives none. */
+export const DEFAULT_SEED = 20240611;
+export const FOLD_SEED_KEY = 0x0f01d5;
+export const FINAL_SEED_KEY = 0x0f17a1;
+
+export interface PipelineInput {
+  model?: PipelineOptions['model'];
+  seed?: number;
+  contamination?: number;
+  /** Encoding options (defaults of encode.ts: 255 value bins, levels with < 100 rows pooled). */
+  encode?: EncodeOptions;
+}
+
+/** Fills defaults: model "auto", seed DEFAULT_SEED, contamination 0. */
+export function resolveOptions(opts: PipelineInput = {}): PipelineOptions {
+  const seed = opts.seed === undefined || opts.seed === null ? DEFAULT_SEED : opts.seed;
+  const contamination = opts.contamination ?? 0;
+  if (!Number.isSafeInteger(seed)) throw new RangeError('seed must be an integer');
+  if (!(contamination >= 0 && contamination < 1)) throw new RangeError('contamination must be in [0, 1)');
+  return { model: opts.model ?? 'auto', seed, contamination };
+}
+
+export interface Prepared {
+  data: BinnedDataset;
+  folds: Uint8Array;
+  grid: ModelConfig[];
+  options: PipelineOptions;
+}
+
+export function prepare(raw: RawDataset, opts: PipelineInput = {}): Prepared {
+  const options = resolveOptions(opts);
+  const data = encode(raw, opts.encode);
+  const folds = stratifiedFolds(data.treatment, data.outcome, deriveSeed(options.seed, FOLD_SEED_KEY), DEFAULT_FOLDS);
+  return { data, folds, grid: gridFor(options.model), options };
+}
+
+export function cvTaskSeed(seed: number, configIndex: number, fold: number): number {
+  return deriveSeed(seed, configIndex, fold);
+}
+
+/**
+ * Fits grid configuration `configIndex` on the rows outside fold `fold` and returns its predictions
+ * (uncorrected p_t - p_c) for the fold's rows, in ascending row order.
+ */
+export function cvTask(
+  data: BinnedDataset,
+  folds: Uint8Array,
+  config: ModelConfig,
+  configIndex: number,
+  fold: number,
+  seed: number,
+): Float64Array {
+  const { train, test } = foldRows(folds, fold);
+  const model = fitModel(data, train, config, cvTaskSeed(seed, configIndex, fold));
+  return model.predict(data, test);
+}
+
+export interface Selection {
+  bestIndex: number;
+  cv: CvEntry[];
+  /** Out-of-fold predictions of the chosen configuration, per row. */
+  oof: Float64Array;
+}
+
+/** Number of folds present in `folds` (max id + 1). */
+function foldCount(folds: Uint8Array): number {
+  let k = 0;
+  for (let i = 0; i < folds.length; i++) if (folds[i] + 1 > k) k = folds[i] + 1;
+  return k;
+}
+
+/**
+ * Scores every configuration by the mean of its per-fold Qini coefficients (scikit-uplift's
+ * qini_auc_score(negative_effect=True) on each fold's test rows) and picks the highest; ties and NaN
+ * (a fold whose Qini is undefined makes the mean NaN, which never wins) go to the lower index.
+ * cvPredictions[i][f] = cvTask(..., grid[i], i, f, ...).
+ */
+export function select(
+  data: BinnedDataset,
+  folds: Uint8Array,
+  grid: ModelConfig[],
+  cvPredictions: Float64Array[][],
+): Selection {
+  const k = foldCount(folds);
+  const tests = Array.from({ length: k }, (_, f) => foldRows(folds, f).test);
+  let bestIndex = 0;
+  let bestMean = -Infinity;
+  const cv: CvEntry[] = grid.map((config, i) => {
+    const fold_qini = tests.map((rows, f) => {
+      const p = cvPredictions[i]?.[f];
+      if (!p || p.length !== rows.length) throw new RangeError(`select: missing predictions for config ${i} fold ${f}`);
+      return qiniAucScoreOfRows(data.outcome, data.treatment, rows, p);
+    });
+    const mean_qini = fold_qini.reduce((a, b) => a + b, 0) / k;
+    if (mean_qini > bestMean) {
+      bestMean = mean_qini;
+      bestIndex = i;
+    }
+    return { config: describeConfig(config), mean_qini, fold_qini };
+  });
+  const oof = new Float64Array(data.n);
+  for (let f = 0; f < k; f++) {
+    const rows = tests[f];
+    const p = cvPredictions[bestIndex][f];
+    for (let j = 0; j < rows.length; j++) oof[rows[j]] = p[j];
+  }
+  return { bestIndex, cv, oof };
+}
+
+export function finalSeed(seed: number): number {
+  return deriveSeed(seed, FINAL_SEED_KEY);
+}
+
+/** Fits the chosen configuration on all rows (or only trees [from, to) of a forest). */
+export function finalFit(
+  data: BinnedDataset,
+  config: ModelConfig,
+  seed: number,
+  treeRange?: [number, number],
+): FittedModel {
+  const all = new Uint32Array(data.n);
+  for (let i = 0; i < data.n; i++) all[i] = i;
+  return fitModel(data, all, config, finalSeed(seed), treeRange);
+}
+
+export { mergeModelParts };
+
+/** Gain-based importance normalised to sum 1, descending (ties by feature order); all 0 if no gain. */
+export function featureImportance(
+  data: BinnedDataset,
+  model: FittedModel,
+): { feature: string; importance: number }[] {
+  const raw = model.importance();
+  let total = 0;
+  for (let j = 0; j < raw.length; j++) total += raw[j] > 0 ? raw[j] : 0;
+  const rows = data.features.map((f, j) => ({
+    feature: f.name,
+    importance: total > 0 && raw[j] > 0 ? raw[j] / total : 0,
+    j,
+  }));
+  rows.sort((a, b) => b.importance - a.importance || a.j - b.j);
+  return rows.map(({ feature, importance }) => ({ feature, importance }));
+}
+
+/** Scores every row with the final model and builds the result. */
+export function finish(prepared: Prepared, selection: Selection, model: FittedModel, trainMs: number): PipelineResult {
+  const { data, folds, grid, options } = prepared;
+  const config = grid[selection.bestIndex];
+  const raw = model.predict(data);
+  const s = summarize(data.treatment, data.outcome, raw, options.contamination);
+  return {
+    n: data.n,
+    average_treatment_effect: s.average_treatment_effect,
+    treatment_cr: s.treatment_cr,
+    control_cr: s.control_cr,
+    scores: s.scores,
+    deciles: s.deciles,
+    decile_summary: s.decile_summary,
+    interpretation: interpret(s),
+    model: {
+      type: config.family,
+      criterion: config.family === 'uplift_rf' ? config.criterion : null,
+      hyperparameters: hyperparameters(config),
+      seed: options.seed,
+      cv: selection.cv,
+      train_ms: trainMs,
+    },
+    oof: selection.oof,
+    folds,
+    feature_importance: featureImportance(data, model),
+    report: data.report,
+  };
+}
+
+function defaultClock(): number {
+  return globalThis.performance.now();
+}
+
+/** All steps in sequence on one thread. `clock` (ms) is only used for model.train_ms. */
+export function runPipeline(raw: RawDataset, opts: PipelineInput = {}, clock: () => number = defaultClock): PipelineResult {
+  const t0 = clock();
+  const prepared = prepare(raw, opts);
+  const { data, folds, grid, options } = prepared;
+  const k = foldCount(folds);
+  const preds = grid.map((config, i) =>
+    Array.from({ length: k }, (_, f) => cvTask(data, folds, config, i, f, options.seed)),
+  );
+  const selection = select(data, folds, grid, preds);
+  const model = finalFit(data, grid[selection.bestIndex], options.seed);
+  const trainMs = clock() - t0;
+  return finish(prepared, selection, model, trainMs);
+}

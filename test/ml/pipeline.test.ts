@@ -1,0 +1,181 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  runPipeline, prepare, cvTask, select, finalFit, finish, mergeModelParts, resolveOptions, DEFAULT_SEED,
+} from '../../src/ml/pipeline.js';
+import { gridFor, describeConfig } from '../../src/ml/models.js';
+import { toRawDataset } from '../../src/ml/data/columnar.js';
+import { foldRows } from '../../src/ml/eval/folds.js';
+import { qiniAucScoreOfRows } from '../../src/ml/eval/qini.js';
+import { createRng } from '../../src/ml/rng.js';
+
+/** Small campaign: uplift +0.25 when x1 > 0.5 and level "a", else 0; base rate 0.2. */
+function campaign(n: number, seed: number) {
+  const rng = createRng(seed);
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    const x1 = rng.next();
+    const lvl = ['a', 'b', 'c'][rng.int(3)];
+    const tr = rng.next() < 0.5 ? 1 : 0;
+    const tau = x1 > 0.5 && lvl === 'a' ? 0.25 : 0;
+    const y = rng.next() < 0.2 + tr * tau ? 1 : 0;
+    rows.push({ treatment: tr, outcome: y, features: { x1, lvl, noise: rng.next(), miss: rng.next() < 0.3 ? null : rng.int(5) } });
+  }
+  return rows;
+}
+
+function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const rank = (v: ArrayLike<number>) => {
+    const idx = Array.from(v, (_, i) => i).sort((x, y) => v[x] - v[y]);
+    const r = new Float64Array(v.length);
+    for (let i = 0; i < idx.length; ) {
+      let j = i;
+      while (j + 1 < idx.length && v[idx[j + 1]] === v[idx[i]]) j++;
+      for (let k = i; k <= j; k++) r[idx[k]] = (i + j) / 2;
+      i = j + 1;
+    }
+    return r;
+  };
+  const ra = rank(a), rb = rank(b);
+  const m = (ra.length - 1) / 2;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < ra.length; i++) { sab += (ra[i] - m) * (rb[i] - m); saa += (ra[i] - m) ** 2; sbb += (rb[i] - m) ** 2; }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+t.test('grids per model choice', async (t) => {
+  const auto = gridFor('auto');
+  t.ok(auto.filter((c) => c.family === 'uplift_rf').length >= 4, '>= 4 forest configs');
+  t.ok(auto.filter((c) => c.family === 't_learner').length >= 2, '>= 2 T-learner configs');
+  t.ok(gridFor('uplift_rf').every((c) => c.family === 'uplift_rf'));
+  t.ok(gridFor('t_learner').every((c) => c.family === 't_learner'));
+  t.equal(gridFor('uplift_rf').length + gridFor('t_learner').length, auto.length);
+  t.equal(new Set(auto.map(describeConfig)).size, auto.length, 'labels are distinct');
+  t.same(resolveOptions({}), { model: 'auto', seed: DEFAULT_SEED, contamination: 0 });
+  t.throws(() => resolveOptions({ seed: 1.5 }));
+  t.throws(() => resolveOptions({ contamination: 1 }));
+});
+
+t.test('select: highest mean fold Qini wins, ties -> lower index, oof from the winner', async (t) => {
+  const raw = toRawDataset(campaign(600, 1));
+  const { data, folds } = prepare(raw, { seed: 3 });
+  const tests = [0, 1, 2].map((f) => foldRows(folds, f).test);
+  const rng = createRng(8);
+  const perfect = (r: number) => data.outcome[r] * (data.treatment[r] === 1 ? 1 : -1);
+  const grid = gridFor('auto').slice(0, 4);
+  const preds = [
+    tests.map((rows) => Float64Array.from(rows, () => rng.next())),
+    tests.map((rows) => Float64Array.from(rows, (r) => perfect(r) + 0.01 * rng.next())),
+    tests.map((rows) => Float64Array.from(rows, (r) => perfect(r))),
+    tests.map((rows) => Float64Array.from(rows, (r) => perfect(r))),
+  ];
+  const sel = select(data, folds, grid, preds);
+  const q = preds.map((p) => tests.map((rows, f) => qiniAucScoreOfRows(data.outcome, data.treatment, rows, p[f])));
+  const means = q.map((v) => v.reduce((a, b) => a + b, 0) / 3);
+  t.same(sel.cv.map((c) => c.fold_qini), q);
+  t.same(sel.cv.map((c) => c.mean_qini), means);
+  t.ok(means[2] === means[3] && means[2] >= means[1] && means[1] > means[0], `means ${means}`);
+  t.equal(sel.bestIndex, 2, 'tie between 2 and 3 goes to 2');
+  for (let f = 0; f < 3; f++) tests[f].forEach((r, j) => { if (sel.oof[r] !== preds[2][f][j]) t.fail(`oof row ${r}`); });
+  t.throws(() => select(data, folds, grid, preds.slice(0, 3)));
+});
+
+t.test('runPipeline: result contract, determinism, distribution-independence', async (t) => {
+  const raw = toRawDataset(campaign(2400, 2));
+  const a = runPipeline(raw, { seed: 11 });
+  const b = runPipeline(raw, { seed: 11 });
+  t.same(Buffer.from(a.scores.buffer), Buffer.from(b.scores.buffer), 'same seed -> identical scores');
+  t.same(a.deciles, b.deciles);
+  t.same(a.oof, b.oof);
+  t.equal(a.n, 2400);
+  t.equal(a.scores.length, 2400);
+  t.ok(a.scores.every((v) => v >= -1 && v <= 1));
+  t.equal(a.decile_summary.reduce((s, r) => s + r.n_customers, 0), 2400);
+  t.equal(a.model.cv.length, gridFor('auto').length);
+  t.equal(a.model.seed, 11);
+  const best = a.model.cv.reduce((x, y) => (y.mean_qini > x.mean_qini ? y : x));
+  t.match(best.config, a.model.type);
+  const imp = a.feature_importance;
+  t.ok(Math.abs(imp.reduce((s, r) => s + r.importance, 0) - 1) < 1e-9, 'importance sums to 1');
+  t.ok(imp.every((r, k) => k === 0 || r.importance <= imp[k - 1].importance), 'descending');
+  t.ok(['x1', 'lvl'].includes(imp[0].feature), `top feature ${imp[0].feature}`);
+  t.match(a.interpretation, /^Treatment group converted at \d+\.\d\d% vs control \d+\.\d\d% \(ATE [+-]\d\.\d{3}\)\./);
+
+  // The same steps distributed differently: CV tasks in reverse order, the final forest in two tree ranges.
+  const prep = prepare(raw, { seed: 11 });
+  const preds: Float64Array[][] = prep.grid.map(() => []);
+  for (let i = prep.grid.length - 1; i >= 0; i--)
+    for (let f = 2; f >= 0; f--) preds[i][f] = cvTask(prep.data, prep.folds, prep.grid[i], i, f, 11);
+  const sel = select(prep.data, prep.folds, prep.grid, preds);
+  const config = prep.grid[sel.bestIndex];
+  let model;
+  if (config.family === 'uplift_rf') {
+    const cut = Math.floor(config.nTrees / 3);
+    model = mergeModelParts([finalFit(prep.data, config, 11, [0, cut]), finalFit(prep.data, config, 11, [cut, config.nTrees])]);
+  } else model = finalFit(prep.data, config, 11);
+  const c = finish(prep, sel, model, 0);
+  t.same(Buffer.from(c.scores.buffer), Buffer.from(a.scores.buffer), 'stepwise == runPipeline, byte for byte');
+  t.same(c.oof, a.oof);
+
+  const d = runPipeline(raw, { seed: 12 });
+  // (a T-learner without subsampling has no randomness of its own, but the folds change with the seed)
+  t.not(Buffer.compare(Buffer.from(d.folds.buffer), Buffer.from(a.folds.buffer)), 0, 'another seed -> other folds');
+  t.not(Buffer.compare(Buffer.from(d.oof.buffer), Buffer.from(a.oof.buffer)), 0, 'another seed -> other oof');
+
+  // Contamination divides scores by (1 - c) (clipped) and leaves the ranking alone.
+  const e = runPipeline(raw, { seed: 11, contamination: 0.5 });
+  for (let i = 0; i < 2400; i++) {
+    if (Math.abs(e.scores[i] - Math.max(-1, Math.min(1, a.scores[i] * 2))) > 1e-12) { t.fail(`row ${i}`); break; }
+  }
+  t.ok(Math.abs(e.average_treatment_effect - 2 * a.average_treatment_effect) < 1e-12);
+});
+
+t.test('oof predictions are the chosen configuration\'s CV predictions', async (t) => {
+  const raw = toRawDataset(campaign(900, 4));
+  const res = runPipeline(raw, { seed: 5, model: 't_learner' });
+  const prep = prepare(raw, { seed: 5, model: 't_learner' });
+  t.same(res.folds, prep.folds);
+  t.equal(res.model.type, 't_learner');
+  t.equal(res.model.criterion, null);
+  const best = res.model.cv.findIndex((c) => c.mean_qini === Math.max(...res.model.cv.map((x) => x.mean_qini)));
+  for (let f = 0; f < 3; f++) {
+    const p = cvTask(prep.data, prep.folds, prep.grid[best], best, f, 5);
+    const rows = foldRows(prep.folds, f).test;
+    rows.forEach((r, j) => { if (res.oof[r] !== p[j]) t.fail(`row ${r}`); });
+  }
+  t.pass('checked');
+  const rf = runPipeline(raw, { seed: 5, model: 'uplift_rf' });
+  t.equal(rf.model.type, 'uplift_rf');
+  t.ok(rf.model.cv.every((c) => c.config.startsWith('uplift_rf')));
+});
+
+t.test('accuracy guard: 5 000 lab persuadables rows, Spearman vs true uplift well above chance', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipe-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const req = join(dir, 'req.json'), truth = join(dir, 'truth.csv');
+  execFileSync('node', ['/work/shared/lab/gen.mjs', '--scenario', 'persuadables', '--rows', '5000', '--seed', '21',
+    '--format', 'json', '--out', req, '--truth', truth]);
+  const body = JSON.parse(readFileSync(req, 'utf8'));
+  const tv = new Map(readFileSync(truth, 'utf8').trim().split('\n').slice(1).map((l) => {
+    const c = l.split(',');
+    return [c[0], Number(c[1])] as [string, number];
+  }));
+  const res = runPipeline(toRawDataset(body.rows), {});
+  const truthArr = Float64Array.from(body.rows as { id: string }[], (r) => tv.get(r.id) as number);
+  const rho = spearman(res.scores, truthArr);
+  t.ok(rho > 0.5, `in-sample Spearman ${rho.toFixed(3)}`);
+  const rhoOof = spearman(res.oof, truthArr);
+  t.ok(rhoOof > 0.4, `out-of-fold Spearman ${rhoOof.toFixed(3)}`);
+});
+
+t.test('no usable features: still a result', async (t) => {
+  const rows = campaign(300, 9).map((r) => ({ ...r, features: { k: 1 } }));
+  const res = runPipeline(toRawDataset(rows), { seed: 1 });
+  t.equal(res.report.droppedConstant.length, 1);
+  t.equal(res.feature_importance.length, 0);
+  t.equal(res.scores.length, 300);
+  t.ok(res.scores.every((v) => Number.isFinite(v)));
+});
