@@ -124,6 +124,10 @@ t.test('buildEvaluation assembles the block from out-of-fold scores', async (tt)
   tt.ok(ev.ate.ci95[0] <= ev.ate.estimate && ev.ate.estimate <= ev.ate.ci95[1]);
   tt.ok(ev.qini_coefficient !== null && ev.qini_coefficient > 0, `qini ${ev.qini_coefficient}`);
   tt.equal(ev.randomization_check.flagged, false);
+  // Bonferroni for choosing among 6 configurations: p times 6 (capped at 1), test name says so.
+  const ev6 = buildEvaluation({ t: data.treatment, y: data.outcome, oof, folds, data, contamination: 0, seed: 3, candidates: 6 }).evaluation;
+  tt.ok(Math.abs(ev6.heterogeneity.p_value / ev.heterogeneity.p_value - 6) < 0.01, `adjusted ${ev6.heterogeneity.p_value}`);
+  tt.match(ev6.heterogeneity.test, /Bonferroni-adjusted for 6/);
 
   // The same rows with a score that is pure noise: no heterogeneity warning expected most of the time,
   // and with contamination the ATE doubles.

@@ -218,6 +218,11 @@ export interface EvaluationInput {
   seed: number;
   /** Encoding report; default data.report. */
   report?: EncodeReport;
+  /**
+   * How many configurations model selection chose `oof` from by the same rows' Qini (model.cv.length);
+   * default 1. The heterogeneity p-value is Bonferroni-adjusted by this number (see buildEvaluation).
+   */
+  candidates?: number;
 }
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -239,7 +244,19 @@ export function buildEvaluation(input: EvaluationInput): { evaluation: Evaluatio
 
   const counts = groupCounts(t, y);
   const ate = ateWithInterval(t, y, contamination);
-  const het = heterogeneityTest(t, y, oof);
+  // Selection effect: `oof` belongs to the configuration with the best out-of-fold Qini among
+  // `candidates`, judged on these same rows, so its raw p-value is optimistic. P(p_chosen < a / G) <=
+  // P(min over the G configurations of p_g < a / G) <= a, so G * p_chosen is a valid p-value whatever
+  // the selection rule (Bonferroni).
+  const candidates = Math.max(1, Math.floor(input.candidates ?? 1));
+  const raw = heterogeneityTest(t, y, oof);
+  const pAdj = Math.min(1, raw.p_value * candidates);
+  const het: HeterogeneityResult = {
+    ...raw,
+    p_value: pAdj,
+    significant: pAdj < 0.05,
+    test: candidates > 1 ? `${raw.test}, Bonferroni-adjusted for ${candidates} candidate configurations` : raw.test,
+  };
   // Deciles of the out-of-fold scores, computed like the response's deciles (corrected, rounded scores).
   const corrected = correctScores(oof, contamination);
   for (let i = 0; i < n; i++) corrected[i] = round4(corrected[i]);
@@ -264,13 +281,13 @@ export function buildEvaluation(input: EvaluationInput): { evaluation: Evaluatio
     ate: { estimate: round4(ate.estimate), ci95: [round4(ate.ci95[0]), round4(ate.ci95[1])] },
     heterogeneity: {
       p_value: roundP(het.p_value),
-      significant: het.significant,
+      significant: roundP(het.p_value) < 0.05,
       slope: het.slope === null ? null : roundP(het.slope),
       slope_se: het.slope_se === null ? null : roundP(het.slope_se),
       test: het.test,
     },
     randomization_check: { auc: round4(rand.auc), null_se: round4(rand.null_se), flagged: rand.flagged },
   };
-  const warnings = buildWarnings({ counts, randomization: rand, heterogeneity: het, report });
+  const warnings = buildWarnings({ counts, randomization: rand, heterogeneity: evaluation.heterogeneity, report });
   return { evaluation, warnings };
 }
