@@ -1,0 +1,125 @@
+/**
+ * The root of the web layer: builds a Fastify instance with the JSON body parser, the one error handler,
+ * authentication, the worker pool and the routes. src/server.ts adds the process concerns (listen,
+ * signals); tests call buildApp() and use app.inject().
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { fail, MalformedJson } from './errors.js';
+import type { KeyStore } from './keys/store.js';
+import { authPlugin } from './plugins/auth.js';
+import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { poolPlugin, type JobRunner } from './plugins/pool.js';
+import { healthRoutes } from './routes/health.js';
+import { upliftRoutes } from './routes/uplift.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Facts about the job for the one log line per request. */
+    job: { rows?: number; model?: string; worker_ms?: number };
+  }
+}
+
+export interface AppOptions {
+  config: Config;
+  keyStore: KeyStore;
+  /** Replaces the Piscina pool (tests). */
+  runner?: JobRunner;
+  /** Compiled worker file for the Piscina pool (default dist/workers/uplift.js). */
+  workerFile?: string;
+  /** Extra pino options (e.g. a `stream` to capture logs in tests). */
+  logger?: Record<string, unknown> | false;
+}
+
+/** Header paths pino must never print, wherever a request or its headers get logged. */
+export const REDACT_PATHS = [
+  'req.headers["x-secret"]',
+  'request.headers["x-secret"]',
+  'headers["x-secret"]',
+  'req.headers.authorization',
+  'headers.authorization',
+];
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const logger: FastifyServerOptions['logger'] =
+    opts.logger === false
+      ? false
+      : {
+          level: config.logLevel,
+          redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+          ...(opts.logger ?? {}),
+        };
+
+  const app = Fastify({
+    logger,
+    bodyLimit: config.bodyLimit,
+    // Fastify's own per-request lines are off; the onResponse hook below writes one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    ajv: {
+      // Strict JSON types: "1" is not 1, nothing is silently coerced or removed; stop at the first error
+      // (allErrors would let a hostile body make the validator collect millions of errors).
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true },
+    },
+  });
+
+  // JSON only; no text/plain parser, so other media types get 415. JSON.parse itself (no prototype
+  // scanning): "__proto__" in a body becomes an ordinary own property, and the engine keys features by
+  // a Map, so such names are plain feature names and cannot pollute prototypes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.length === 0) {
+      done(fail(MalformedJson, 'The body is empty; send a JSON object'), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      const msg = (e as Error).message;
+      done(fail(MalformedJson, `The body is not valid JSON: ${msg.length > 300 ? `${msg.slice(0, 300)}...` : msg}`), undefined);
+    }
+  });
+
+  app.decorateRequest('job', null as unknown as FastifyRequestJob);
+  app.addHook('onRequest', (request, reply, done) => {
+    request.job = {};
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  // One log line per request: who, how many rows, which model, how long. Never headers or secrets.
+  app.addHook('onResponse', (request, reply, done) => {
+    const url = request.routeOptions.url ?? (request.url.length > 200 ? `${request.url.slice(0, 200)}...` : request.url);
+    request.log.info(
+      {
+        method: request.method,
+        url,
+        statusCode: reply.statusCode,
+        customer_id: request.customerId,
+        rows: request.job.rows,
+        model: request.job.model,
+        worker_ms: request.job.worker_ms,
+        duration_ms: Math.round(reply.elapsedTime),
+      },
+      'request completed',
+    );
+    done();
+  });
+
+  await app.register(errorHandlerPlugin);
+  await app.register(authPlugin, { keyStore: opts.keyStore });
+  await app.register(poolPlugin, {
+    poolSize: config.poolSize,
+    maxQueue: config.maxQueue,
+    filename: opts.workerFile,
+    runner: opts.runner,
+  });
+  await app.register(healthRoutes);
+  await app.register(upliftRoutes);
+  return app;
+}
+
+type FastifyRequestJob = { rows?: number; model?: string; worker_ms?: number };

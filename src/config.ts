@@ -1,0 +1,69 @@
+/**
+ * The service's whole configuration, read from the environment in one place.
+ * Every variable is documented in the README's configuration table; keep the two in sync.
+ */
+import os from 'node:os';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  /** TCP port to listen on. */
+  port: number;
+  /** Interface to bind; 127.0.0.1 by default (use 0.0.0.0 in a container). */
+  host: string;
+  logLevel: LogLevel;
+  /** Worker threads in the training pool. */
+  poolSize: number;
+  /** Jobs that may wait for a free worker; one more gets 503 + Retry-After. */
+  maxQueue: number;
+  /** Largest accepted request body, bytes. */
+  bodyLimit: number;
+  /** Key store path (salted scrypt hashes only). */
+  keysFile: string;
+  /** Seconds a graceful shutdown waits for in-flight jobs before giving up. */
+  shutdownGraceS: number;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export class ConfigError extends Error {}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+  const v = Number(raw.trim());
+  if (v < min || v > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+/** Number of cores this process may use (cgroup-aware on Node >= 18.14). */
+export function availableCores(): number {
+  const n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, n);
+}
+
+/**
+ * Default body limit: 500 MiB, enough for 1 M rows of a dozen features (a lab row is ~250-300 bytes of JSON).
+ * The ceiling is V8's largest string (2^29 - 24 characters): the JSON body is parsed from one string.
+ */
+export const DEFAULT_BODY_LIMIT = 500 * 1024 * 1024;
+export const MAX_BODY_LIMIT = 2 ** 29 - 1024;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
+  }
+  const poolSize = intVar(env, 'POOL_SIZE', availableCores(), 1, 256);
+  return {
+    port: intVar(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST?.trim() || '127.0.0.1',
+    logLevel,
+    poolSize,
+    maxQueue: intVar(env, 'MAX_QUEUE', 8, 0, 100_000),
+    bodyLimit: intVar(env, 'BODY_LIMIT', DEFAULT_BODY_LIMIT, 1024, MAX_BODY_LIMIT),
+    keysFile: env.UPLIFT_KEYS_FILE?.trim() || './var/keys.json',
+    shutdownGraceS: intVar(env, 'SHUTDOWN_GRACE_S', 60, 0, 3600),
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The worker pool plugin: owns the one Piscina pool (POOL_SIZE threads, MAX_QUEUE waiting jobs) that
+ * runs all encoding, training and scoring; routes only call `app.pool.run(task)`.
+ *
+ * - Ready: every thread answers a `ping` task at start-up (proves the compiled worker loads); until then
+ *   `app.pool.ready` is false and GET /ready answers 503.
+ * - Overload: when all workers are busy and MAX_QUEUE jobs already wait, a job is refused at once with
+ *   503 UPLIFT_OVERLOADED and a Retry-After estimated from recent job durations.
+ * - Shutdown: the pool is closed in Fastify's onClose hook, after in-flight requests have finished;
+ *   jobs submitted while closing get 503 UPLIFT_SHUTTING_DOWN.
+ * - Cancellation: `run` accepts an AbortSignal; aborting a running job terminates its thread (Piscina
+ *   replaces it), so a client that hangs up stops using CPU.
+ *
+ * Tests may pass their own `runner` (anything with run/close), e.g. an in-process function.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { FastifyInstance } from 'fastify';
+import type { PoolTask } from '../../schemas/task.js';
+import { fail, Internal, JobAborted, Overloaded, ShuttingDown, INTERNAL_MESSAGE, type ApiError } from '../errors.js';
+import { globalPlugin } from './util.js';
+
+export interface RunOptions {
+  transferList?: ArrayBuffer[];
+  signal?: AbortSignal;
+}
+
+/** What the plugin needs from a pool (Piscina satisfies it). */
+export interface JobRunner {
+  run(task: PoolTask, opts?: RunOptions): Promise<unknown>;
+  close(): Promise<void>;
+  /** Threads (for ping warm-up and Retry-After estimates). */
+  readonly size: number;
+  /** Jobs waiting for a thread. */
+  readonly queueSize: number;
+}
+
+export interface PoolStats {
+  size: number;
+  queued: number;
+  running: number;
+  completed: number;
+  ready: boolean;
+}
+
+export interface PoolService {
+  /** True once every thread has answered a ping and the pool is not closing. */
+  readonly ready: boolean;
+  /** Resolves when the warm-up pings succeed; rejects if the worker cannot load. */
+  readonly whenReady: Promise<void>;
+  readonly closing: boolean;
+  /** Runs one job; failures come back as ApiErrors (503 overloaded / shutting down, 499 aborted, 500). */
+  run<R>(task: PoolTask, opts?: RunOptions): Promise<R>;
+  stats(): PoolStats;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    pool: PoolService;
+  }
+}
+
+export interface PoolPluginOptions {
+  poolSize: number;
+  maxQueue: number;
+  /** Compiled worker file; default dist/workers/uplift.js. */
+  filename?: string;
+  /** Replaces the Piscina pool (tests). */
+  runner?: JobRunner;
+}
+
+/** dist/workers/uplift.js, whether this module runs compiled (dist/src/plugins) or from source (src/plugins). */
+export function defaultWorkerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const dir = path.dirname(here);
+  return here.endsWith('.ts')
+    ? path.resolve(dir, '../../dist/workers/uplift.js')
+    : path.resolve(dir, '../../workers/uplift.js');
+}
+
+export function createPiscinaRunner(opts: { poolSize: number; maxQueue: number; filename?: string }): JobRunner {
+  const pool = new Piscina({
+    filename: opts.filename ?? defaultWorkerFile(),
+    minThreads: opts.poolSize,
+    maxThreads: opts.poolSize,
+    maxQueue: opts.maxQueue,
+    idleTimeout: 2 ** 31 - 1,
+  });
+  return {
+    run: (task, o) => pool.run(task, { transferList: o?.transferList, signal: o?.signal ?? null }),
+    close: () => pool.close(),
+    get size() {
+      return opts.poolSize;
+    },
+    get queueSize() {
+      return pool.queueSize;
+    },
+  };
+}
+
+function isQueueFull(err: unknown): boolean {
+  const m = err instanceof Error ? err.message : '';
+  return m === 'Task queue is at limit' || m === 'No task queue available and all Workers are busy';
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR');
+}
+
+export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance, opts: PoolPluginOptions) {
+  const runner = opts.runner ?? createPiscinaRunner(opts);
+  let ready = false;
+  let closing = false;
+  let running = 0;
+  let completed = 0;
+  /** Exponentially weighted mean job duration, ms (for Retry-After). */
+  let meanJobMs = 0;
+
+  const retryAfterS = (): number => {
+    const per = meanJobMs > 0 ? meanJobMs : 5000;
+    const ahead = runner.queueSize + running;
+    return Math.min(300, Math.max(1, Math.ceil((per * Math.max(1, ahead)) / Math.max(1, runner.size) / 1000)));
+  };
+
+  const whenReady = Promise.all(
+    Array.from({ length: runner.size }, () => runner.run({ kind: 'ping' })),
+  ).then(() => {
+    ready = !closing;
+  });
+  // Avoid an unhandled rejection if nobody awaits whenReady; the failure is logged here.
+  whenReady.catch((err) => app.log.error({ err }, 'worker pool failed to start'));
+
+  const service: PoolService = {
+    get ready() {
+      return ready && !closing;
+    },
+    whenReady,
+    get closing() {
+      return closing;
+    },
+    async run<R>(task: PoolTask, o?: RunOptions): Promise<R> {
+      if (closing) throw fail(ShuttingDown, 'The service is shutting down; retry on another instance', undefined, 5);
+      const t0 = performance.now();
+      running++;
+      try {
+        const out = (await runner.run(task, o)) as R;
+        const ms = performance.now() - t0;
+        meanJobMs = meanJobMs === 0 ? ms : 0.8 * meanJobMs + 0.2 * ms;
+        completed++;
+        return out;
+      } catch (err) {
+        if (isQueueFull(err)) {
+          throw fail(Overloaded, 'All workers are busy and the job queue is full; retry later', { pool_size: runner.size, queued: runner.queueSize }, retryAfterS());
+        }
+        if (isAbort(err)) throw fail(JobAborted, 'The job was cancelled');
+        if (closing) throw fail(ShuttingDown, 'The service is shutting down; retry on another instance', undefined, 5);
+        const e: ApiError = fail(Internal, INTERNAL_MESSAGE);
+        (e as { cause?: unknown }).cause = err;
+        throw e;
+      } finally {
+        running--;
+      }
+    },
+    stats() {
+      return { size: runner.size, queued: runner.queueSize, running, completed, ready: service.ready };
+    },
+  };
+
+  app.decorate('pool', service);
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onClose', async () => {
+    await runner.close();
+  });
+}, 'uplift-pool');

@@ -1,0 +1,93 @@
+/**
+ * POST /api/v1/ai/uplift_model - the thin handler: authenticated (onRequest), schema-validated body ->
+ * data checks (422) -> column-major dataset -> one pool job -> SPEC-shaped response.
+ *
+ * The event loop only converts rows to columns (toRawDataset) and builds the response; encoding,
+ * training and scoring run in a worker. The dataset's ArrayBuffers are moved to the worker (transfer
+ * list), never the row objects.
+ */
+import type { FastifyInstance } from 'fastify';
+import { RequestBody, type RequestRow } from '../../schemas/request.js';
+import { UpliftResponse } from '../../schemas/response.js';
+import { datasetTransferList, type PipelineTaskResult } from '../../schemas/task.js';
+import { toRawDataset } from '../ml/data/columnar.js';
+import type { PipelineResult } from '../ml/types.js';
+import { checkSufficient, checkUniqueIds } from './checks.js';
+
+export const UPLIFT_PATH = '/api/v1/ai/uplift_model';
+
+/** Rounds to 4 decimals (SPEC: rates and scores), without producing -0. */
+export function round4(x: number): number {
+  const r = Math.round(x * 1e4) / 1e4;
+  return r === 0 ? 0 : r;
+}
+
+/** The SPEC response from the engine's result; `ids` in input order. */
+export function buildResponse(ids: readonly string[], r: PipelineResult): UpliftResponse {
+  const n = ids.length;
+  const details = new Array<{ id: string; uplift_score: number; uplift_decile: number }>(n);
+  for (let i = 0; i < n; i++) details[i] = { id: ids[i], uplift_score: round4(r.scores[i]), uplift_decile: r.deciles[i] };
+  return {
+    average_treatment_effect: round4(r.average_treatment_effect),
+    treatment_cr: round4(r.treatment_cr),
+    control_cr: round4(r.control_cr),
+    decile_summary: r.decile_summary.map((d) => ({ decile: d.decile, mean_uplift: round4(d.mean_uplift), n_customers: d.n_customers })),
+    details,
+    interpretation: r.interpretation,
+    model: {
+      type: r.model.type,
+      criterion: r.model.criterion,
+      hyperparameters: r.model.hyperparameters,
+      seed: r.model.seed,
+      cv: r.model.cv.map((c) => ({ config: c.config, mean_qini: round4(c.mean_qini), fold_qini: c.fold_qini.map(round4) })),
+      train_ms: Math.round(r.model.train_ms),
+    },
+    feature_importance: r.feature_importance.map((f) => ({ feature: f.feature, importance: round4(f.importance) })),
+  };
+}
+
+export async function upliftRoutes(app: FastifyInstance): Promise<void> {
+  app.post<{ Body: RequestBody }>(
+    UPLIFT_PATH,
+    {
+      onRequest: app.requireApiKey,
+      schema: { body: RequestBody, response: { 200: UpliftResponse } },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const rows: RequestRow[] = body.rows;
+      request.job.rows = rows.length;
+      checkSufficient(rows);
+      checkUniqueIds(rows);
+
+      const raw = toRawDataset(rows);
+      const ids = new Array<string>(rows.length);
+      for (let i = 0; i < rows.length; i++) ids[i] = rows[i].id;
+      const options = {
+        model: body.options?.model ?? 'auto',
+        seed: body.options?.seed,
+        contamination: body.contamination ?? 0,
+      };
+      // Drop the row objects before the (long) job: only ids and columns are needed from here on.
+      (request as { body: unknown }).body = undefined;
+
+      // A client that hangs up cancels its job (a running job's thread is terminated and replaced).
+      const ac = new AbortController();
+      const onClose = (): void => {
+        if (!reply.raw.writableFinished) ac.abort();
+      };
+      reply.raw.once('close', onClose);
+      try {
+        const out = await app.pool.run<PipelineTaskResult>(
+          { kind: 'pipeline', raw, options },
+          { transferList: datasetTransferList(raw), signal: ac.signal },
+        );
+        request.job.model = out.result.model.type;
+        request.job.worker_ms = Math.round(out.worker_ms);
+        return buildResponse(ids, out.result);
+      } finally {
+        reply.raw.removeListener('close', onClose);
+      }
+    },
+  );
+}
