@@ -8,9 +8,9 @@
  * options.model "auto" uses FOREST_GRID followed by TLEARNER_GRID (indices in that order).
  */
 import type { BinnedDataset, FittedModel, ModelChoice, ModelConfig } from './types.js';
-import { fitUpliftForest, mergeForests } from './forest/forest.js';
+import { fitUpliftForest, mergeForests, UpliftForest, type ForestBuffers } from './forest/forest.js';
 import { FOREST_GRID } from './forest/defaults.js';
-import { fitTLearner } from './boosting/tlearner.js';
+import { fitTLearner, TLearnerModel, type TLearnerBuffers } from './boosting/tlearner.js';
 import { TLEARNER_GRID } from './boosting/defaults.js';
 
 /** The candidate configurations for an options.model choice, in a fixed order. */
@@ -47,7 +47,23 @@ export function fitModel(
 /** Combines forest parts fitted on disjoint tree ranges (in range order) into one model. */
 export function mergeModelParts(parts: FittedModel[]): FittedModel {
   if (parts.length === 1) return parts[0];
-  return mergeForests(parts);
+  if (!parts.every((p) => p instanceof UpliftForest)) throw new TypeError('mergeModelParts: only forest parts merge');
+  return mergeForests(parts as UpliftForest[]);
+}
+
+/** A fitted model as plain typed arrays (transferable across a worker boundary). */
+export type ModelBuffers =
+  | { family: 'uplift_rf'; forest: ForestBuffers }
+  | { family: 't_learner'; tlearner: TLearnerBuffers };
+
+export function modelToBuffers(model: FittedModel): ModelBuffers {
+  if (model instanceof UpliftForest) return { family: 'uplift_rf', forest: model.toBuffers() };
+  if (model instanceof TLearnerModel) return { family: 't_learner', tlearner: model.toBuffers() };
+  throw new TypeError('modelToBuffers: unknown model class');
+}
+
+export function modelFromBuffers(b: ModelBuffers): FittedModel {
+  return b.family === 'uplift_rf' ? UpliftForest.fromBuffers(b.forest) : TLearnerModel.fromBuffers(b.tlearner);
 }
 
 /** Hyper-parameters of a configuration as a flat record (family and criterion excluded). */
