@@ -1,0 +1,395 @@
+/**
+ * Histogram gradient-boosting binary classifier (log-loss), in the style of LightGBM (Ke et al. 2017)
+ * and scikit-learn's HistGradientBoostingClassifier:
+ *
+ * - raw score F(x) = init + sum_t tree_t(x), init = log-odds of the training base rate;
+ *   P(y=1|x) = sigmoid(F(x));
+ * - per iteration: gradient g = p - y and hessian h = p(1-p) of the log-loss at the current scores;
+ * - each tree is grown best-first (the open leaf with the largest gain splits next) up to `maxLeaves`
+ *   leaves and `maxDepth` levels, on per-node gradient/hessian histograms over the uint8 bins (one flat
+ *   Float64Array, see histogram.ts); the smaller child's histogram is built, the larger one is the
+ *   parent's minus the smaller's;
+ * - split gain with L2 (split.ts), min rows and min hessian per leaf, native categorical splits, the
+ *   missing bin tried on both sides;
+ * - leaf value = -G/(H + l2) (one Newton step), times the learning rate (stored already shrunk).
+ * - optional per-tree row subsampling (Bernoulli, `subsample`) and feature subsampling (`colsample`),
+ *   both drawn from the seeded rng (src/ml/rng.ts).
+ *
+ * Trees are stored as FlatTree (src/ml/tree/flat.ts).
+ */
+import type { BinnedDataset } from '../types.js';
+import { createRng } from '../rng.js';
+import { FlatTreeBuilder, WORDS_PER_SET, accumulate, leafOf, partition, type FlatTree } from '../tree/flat.js';
+import { HIST_SLOTS, buildHistogram, featureOffsets, subtractHistogram } from './histogram.js';
+import { SplitFinder, SplitResult, type SplitParams } from './split.js';
+
+export interface GbmParams {
+  /** Number of boosting iterations (trees). */
+  nIter: number;
+  learningRate: number;
+  /** Maximum depth of a tree (root = depth 0). */
+  maxDepth: number;
+  /** Maximum leaves per tree; default 2^maxDepth. */
+  maxLeaves?: number;
+  /** Minimum rows in a leaf. */
+  minSamplesLeaf: number;
+  /** Minimum sum of hessians in a leaf (LightGBM min_sum_hessian_in_leaf); default 1e-3. */
+  minHessianLeaf?: number;
+  /** L2 regularisation of leaf values (lambda). */
+  l2: number;
+  /** Minimum gain (loss reduction) to split; default 0. */
+  minGain?: number;
+  /** Smoothing added to the hessian when ordering categorical bins (LightGBM cat_smooth); default 10. */
+  catSmooth?: number;
+  /** Extra L2 in categorical split gains (LightGBM cat_l2); default 10. */
+  catL2?: number;
+  /** Categorical bins with fewer rows in the node are not ordered, they go right; default 10. */
+  minDataPerGroup?: number;
+  /** Share of training rows sampled (without replacement, Bernoulli) per tree, (0, 1]; default 1. */
+  subsample?: number;
+  /** Share of features sampled per tree, (0, 1]; default 1. */
+  colsample?: number;
+}
+
+/** Everything needed to rebuild a model, as plain numbers and typed arrays (transferable). */
+export interface GbmBuffers {
+  initScore: number;
+  nFeatures: number;
+  /** Node range of tree t: [nodeOffsets[t], nodeOffsets[t+1]); child indices are tree-local. */
+  nodeOffsets: Int32Array;
+  feature: Int32Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+  leftSet: Uint32Array;
+  importance: Float64Array;
+}
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+export class GbmModel {
+  constructor(
+    readonly initScore: number,
+    readonly trees: readonly FlatTree[],
+    private readonly gains: Float64Array,
+  ) {}
+
+  get nTrees(): number {
+    return this.trees.length;
+  }
+
+  /** Raw scores (log-odds) of the given rows (default: all rows), using the first `nTrees` trees. */
+  predictRaw(data: BinnedDataset, rows?: Uint32Array, nTrees = this.trees.length): Float64Array {
+    const m = rows ? rows.length : data.n;
+    const out = new Float64Array(m).fill(this.initScore);
+    const columns = data.features.map((f) => f.bins);
+    const T = Math.min(nTrees, this.trees.length);
+    for (let t = 0; t < T; t++) accumulate(this.trees[t], columns, out, 1, rows);
+    return out;
+  }
+
+  /** P(label = 1) of the given rows (default: all rows), using the first `nTrees` trees. */
+  predictProba(data: BinnedDataset, rows?: Uint32Array, nTrees = this.trees.length): Float64Array {
+    const out = this.predictRaw(data, rows, nTrees);
+    for (let i = 0; i < out.length; i++) out[i] = sigmoid(out[i]);
+    return out;
+  }
+
+  /** Total split gain (loss reduction) per feature, index = data.features. A copy. */
+  importance(): Float64Array {
+    return this.gains.slice();
+  }
+
+  toBuffers(): GbmBuffers {
+    const T = this.trees.length;
+    const nodeOffsets = new Int32Array(T + 1);
+    for (let t = 0; t < T; t++) nodeOffsets[t + 1] = nodeOffsets[t] + this.trees[t].feature.length;
+    const total = nodeOffsets[T];
+    const b: GbmBuffers = {
+      initScore: this.initScore,
+      nFeatures: this.gains.length,
+      nodeOffsets,
+      feature: new Int32Array(total),
+      left: new Int32Array(total),
+      right: new Int32Array(total),
+      value: new Float64Array(total),
+      leftSet: new Uint32Array(total * WORDS_PER_SET),
+      importance: this.gains.slice(),
+    };
+    for (let t = 0; t < T; t++) {
+      const tr = this.trees[t];
+      const o = nodeOffsets[t];
+      b.feature.set(tr.feature, o);
+      b.left.set(tr.left, o);
+      b.right.set(tr.right, o);
+      b.value.set(tr.value, o);
+      b.leftSet.set(tr.leftSet, o * WORDS_PER_SET);
+    }
+    return b;
+  }
+
+  static fromBuffers(b: GbmBuffers): GbmModel {
+    const T = b.nodeOffsets.length - 1;
+    const trees: FlatTree[] = [];
+    for (let t = 0; t < T; t++) {
+      const from = b.nodeOffsets[t];
+      const to = b.nodeOffsets[t + 1];
+      trees.push({
+        feature: b.feature.subarray(from, to),
+        left: b.left.subarray(from, to),
+        right: b.right.subarray(from, to),
+        value: b.value.subarray(from, to),
+        leftSet: b.leftSet.subarray(from * WORDS_PER_SET, to * WORDS_PER_SET),
+      });
+    }
+    return new GbmModel(b.initScore, trees, b.importance.slice());
+  }
+}
+
+interface Resolved extends SplitParams {
+  nIter: number;
+  learningRate: number;
+  maxDepth: number;
+  maxLeaves: number;
+  subsample: number;
+  colsample: number;
+}
+
+function resolve(p: GbmParams): Resolved {
+  const maxDepth = Math.max(1, Math.floor(p.maxDepth));
+  const depthLeaves = maxDepth >= 16 ? 65536 : 1 << maxDepth;
+  return {
+    nIter: Math.max(0, Math.floor(p.nIter)),
+    learningRate: p.learningRate,
+    maxDepth,
+    maxLeaves: Math.max(2, Math.min(p.maxLeaves ?? depthLeaves, depthLeaves)),
+    minSamplesLeaf: Math.max(1, p.minSamplesLeaf),
+    minHessianLeaf: p.minHessianLeaf ?? 1e-3,
+    l2: Math.max(0, p.l2),
+    minGain: p.minGain ?? 0,
+    catSmooth: p.catSmooth ?? 10,
+    catL2: p.catL2 ?? 10,
+    minDataPerGroup: p.minDataPerGroup ?? 10,
+    subsample: Math.min(1, Math.max(1e-6, p.subsample ?? 1)),
+    colsample: Math.min(1, Math.max(1e-6, p.colsample ?? 1)),
+  };
+}
+
+/**
+ * Fits the classifier on data rows `rows` with 0/1 `labels` (indexed by data row, like data.outcome).
+ * Deterministic for a given seed.
+ */
+export function fitGbmClassifier(
+  data: BinnedDataset,
+  rows: Uint32Array,
+  labels: Uint8Array,
+  params: GbmParams,
+  seed: number,
+  /**
+   * Optional raw-score offset per data row (LightGBM's init_score): boosting starts from
+   * offset[r] + c, where c is the best constant given the offsets (Newton steps). The model then stores
+   * c as its initScore, and its raw predictions EXCLUDE the offset: add it back when predicting.
+   */
+  offset?: Float64Array,
+): GbmModel {
+  const p = resolve(params);
+  const m = rows.length;
+  const F = data.features.length;
+  const columns = data.features.map((f) => f.bins);
+  const nBins = Int32Array.from(data.features, (f) => f.nBins);
+  const isCat = Uint8Array.from(data.features, (f) => (f.kind === 'categorical' ? 1 : 0));
+  const { offsets, totalBins } = featureOffsets(nBins);
+  const gains = new Float64Array(F);
+
+  let pos = 0;
+  for (let k = 0; k < m; k++) pos += labels[rows[k]];
+  const rate = m > 0 ? Math.min(1 - 1e-6, Math.max(1e-6, pos / m)) : 0.5;
+  const initScore = offset ? bestConstant(rows, labels, offset, Math.log(rate / (1 - rate))) : Math.log(rate / (1 - rate));
+  if (m === 0 || F === 0 || pos === 0 || pos === m) return new GbmModel(initScore, [], gains);
+
+  // Scratch, allocated once per fit.
+  const maxLeaves = Math.min(p.maxLeaves, Math.max(2, Math.floor(m / p.minSamplesLeaf)));
+  const histSize = totalBins * HIST_SLOTS;
+  const hist = new Float64Array(maxLeaves * histSize);
+  const score = new Float64Array(data.n);
+  const g = new Float64Array(data.n);
+  const h = new Float64Array(data.n);
+  const gOrd = new Float64Array(m);
+  const hOrd = new Float64Array(m);
+  const treeRows = new Uint32Array(m);
+  const feats = new Int32Array(F);
+  const allFeats = Int32Array.from({ length: F }, (_, i) => i);
+  const lBegin = new Int32Array(maxLeaves);
+  const lCount = new Int32Array(maxLeaves);
+  const lDepth = new Int32Array(maxLeaves);
+  const lNode = new Int32Array(maxLeaves);
+  const lG = new Float64Array(maxLeaves);
+  const lH = new Float64Array(maxLeaves);
+  const splits = Array.from({ length: maxLeaves }, () => new SplitResult());
+  const finder = new SplitFinder(isCat, nBins, offsets, p);
+  const noBins = new Int32Array(0);
+  const rng = createRng(seed);
+  const trees: FlatTree[] = [];
+  const minLeaf = p.minSamplesLeaf;
+  const nColSample = Math.max(1, Math.round(p.colsample * F));
+
+  for (let k = 0; k < m; k++) score[rows[k]] = initScore + (offset ? offset[rows[k]] : 0);
+
+  for (let it = 0; it < p.nIter; it++) {
+    // Rows of this tree.
+    let mm = m;
+    if (p.subsample < 1) {
+      mm = 0;
+      for (let k = 0; k < m; k++) if (rng.next() < p.subsample) treeRows[mm++] = rows[k];
+      if (mm < 2 * minLeaf) {
+        treeRows.set(rows);
+        mm = m;
+      }
+    } else {
+      treeRows.set(rows);
+    }
+    // Features of this tree: partial Fisher-Yates on 0..F-1, then sorted.
+    let nFeats = F;
+    if (nColSample < F) {
+      feats.set(allFeats);
+      for (let i = 0; i < nColSample; i++) {
+        const j = i + rng.int(F - i);
+        const tmp = feats[i];
+        feats[i] = feats[j];
+        feats[j] = tmp;
+      }
+      nFeats = nColSample;
+      feats.subarray(0, nFeats).sort();
+    } else {
+      feats.set(allFeats);
+    }
+    // Gradients and hessians of the log-loss.
+    let G = 0;
+    let H = 0;
+    for (let k = 0; k < mm; k++) {
+      const r = treeRows[k];
+      const pr = sigmoid(score[r]);
+      const gr = pr - labels[r];
+      const hr = Math.max(pr * (1 - pr), 1e-16);
+      g[r] = gr;
+      h[r] = hr;
+      G += gr;
+      H += hr;
+    }
+
+    // Grow one tree best-first.
+    const builder = new FlatTreeBuilder(2 * maxLeaves);
+    lNode[0] = builder.addLeaf(0);
+    lBegin[0] = 0;
+    lCount[0] = mm;
+    lDepth[0] = 0;
+    lG[0] = G;
+    lH[0] = H;
+    buildHistogram(hist, 0, columns, offsets, feats, nFeats, treeRows, 0, mm, g, h, gOrd, hOrd);
+    if (p.maxDepth > 0) finder.find(hist, 0, feats, nFeats, G, H, mm, splits[0]);
+    else splits[0].reset();
+    let nLeaves = 1;
+    while (nLeaves < maxLeaves) {
+      let best = -1;
+      let bestGain = -Infinity;
+      for (let i = 0; i < nLeaves; i++) {
+        if (splits[i].gain > bestGain) {
+          bestGain = splits[i].gain;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      const s = splits[best];
+      const begin = lBegin[best];
+      const count = lCount[best];
+      const nl = partition(treeRows, begin, count, columns[s.feature], s.leftSet, 0);
+      const nr = count - nl;
+      const node = lNode[best];
+      const leftNode = builder.addLeaf(0);
+      const rightNode = builder.addLeaf(0);
+      builder.setSplit(node, s.feature, noBins, leftNode, rightNode);
+      builder.leftSet.set(s.leftSet, node * WORDS_PER_SET);
+      gains[s.feature] += s.gain;
+
+      // The larger child keeps the parent's slot (its histogram = parent - smaller); the smaller
+      // child gets a new slot with a freshly built histogram.
+      const depth = lDepth[best] + 1;
+      const leftSmaller = nl <= nr;
+      const small = nLeaves++;
+      const sBegin = leftSmaller ? begin : begin + nl;
+      const sCount = leftSmaller ? nl : nr;
+      const bBegin = leftSmaller ? begin + nl : begin;
+      const bCount = leftSmaller ? nr : nl;
+      lBegin[small] = sBegin;
+      lCount[small] = sCount;
+      lDepth[small] = depth;
+      lNode[small] = leftSmaller ? leftNode : rightNode;
+      lG[small] = leftSmaller ? s.gl : s.gr;
+      lH[small] = leftSmaller ? s.hl : s.hr;
+      lBegin[best] = bBegin;
+      lCount[best] = bCount;
+      lDepth[best] = depth;
+      lNode[best] = leftSmaller ? rightNode : leftNode;
+      const bG = leftSmaller ? s.gr : s.gl;
+      const bH = leftSmaller ? s.hr : s.hl;
+      lG[best] = bG;
+      lH[best] = bH;
+
+      const room = nLeaves < maxLeaves && depth < p.maxDepth;
+      const smallSplittable = room && sCount >= 2 * minLeaf;
+      const bigSplittable = room && bCount >= 2 * minLeaf;
+      splits[small].reset();
+      splits[best].reset();
+      if (smallSplittable || bigSplittable) {
+        const sBase = small * histSize;
+        const pBase = best * histSize;
+        buildHistogram(hist, sBase, columns, offsets, feats, nFeats, treeRows, sBegin, sCount, g, h, gOrd, hOrd);
+        if (smallSplittable) finder.find(hist, sBase, feats, nFeats, lG[small], lH[small], sCount, splits[small]);
+        if (bigSplittable) {
+          subtractHistogram(hist, pBase, sBase, offsets, feats, nFeats);
+          finder.find(hist, pBase, feats, nFeats, bG, bH, bCount, splits[best]);
+        }
+      }
+    }
+
+    // Leaf values (shrunk) and score update.
+    const lr = p.learningRate;
+    for (let i = 0; i < nLeaves; i++) {
+      const v = (-lG[i] / (lH[i] + p.l2)) * lr;
+      builder.value[lNode[i]] = v;
+      if (mm === m) {
+        const end = lBegin[i] + lCount[i];
+        for (let k = lBegin[i]; k < end; k++) score[treeRows[k]] += v;
+      }
+    }
+    const tree = builder.finish();
+    if (mm < m) {
+      for (let k = 0; k < m; k++) {
+        const r = rows[k];
+        score[r] += tree.value[leafOf(tree, columns, r)];
+      }
+    }
+    trees.push(tree);
+  }
+  return new GbmModel(initScore, trees, gains);
+}
+
+/** argmin_c of the log-loss of sigmoid(offset[r] + c) over rows, by Newton steps from c0 = log-odds. */
+function bestConstant(rows: Uint32Array, labels: Uint8Array, offset: Float64Array, c0: number): number {
+  if (rows.length === 0) return 0;
+  let c = 0;
+  for (let step = 0; step < 8; step++) {
+    let G = 0;
+    let H = 0;
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      const pr = sigmoid(offset[r] + c);
+      G += pr - labels[r];
+      H += pr * (1 - pr);
+    }
+    const d = G / Math.max(H, 1e-12);
+    c -= Math.max(-2, Math.min(2, d));
+    if (Math.abs(d) < 1e-9) break;
+  }
+  return Number.isFinite(c) ? c : c0;
+}

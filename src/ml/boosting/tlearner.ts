@@ -1,0 +1,132 @@
+/**
+ * T-learner (Künzel et al. 2019, "Metalearners for estimating heterogeneous treatment effects"):
+ * one classifier of P(outcome | x) fitted on the treated rows, one on the control rows;
+ * uplift(x) = p1(x) - p0(x). Both classifiers are the histogram GBM of gbm.ts.
+ *
+ * Optional shared base (on by default, see defaults.ts): a GBM is first fitted on ALL rows (outcome
+ * only, treatment ignored); each arm's GBM then boosts from that base model's raw scores (LightGBM's
+ * init_score) on its own rows. p_t(x) = sigmoid(base(x) + arm_t(x)). The baseline structure is then
+ * estimated once, on twice the rows, and its estimation error largely cancels in p1 - p0; the arm models
+ * only have to learn how each arm departs from the pooled model. Still one model per arm on that arm's
+ * rows (a T-learner), with a common starting point.
+ */
+import type { BinnedDataset, FittedModel, TLearnerConfig } from '../types.js';
+import { deriveSeed } from '../rng.js';
+import { GbmModel, fitGbmClassifier, type GbmBuffers, type GbmParams } from './gbm.js';
+import { TLEARNER_FIXED } from './defaults.js';
+
+export interface TLearnerOptions {
+  /** Parameters of the shared base model on all rows; null = classic T-learner (no base). */
+  base: GbmParams | null;
+  /** Parameters of the two arm models. */
+  arm: GbmParams;
+}
+
+/** The GBM parameters a T-learner configuration stands for (fixed extras from defaults.ts). */
+export function tlearnerOptions(config: TLearnerConfig): TLearnerOptions {
+  const own = {
+    nIter: config.nIter,
+    learningRate: config.learningRate,
+    maxDepth: config.maxDepth,
+    minSamplesLeaf: config.minSamplesLeaf,
+    l2: config.l2,
+  };
+  const arm: GbmParams = { ...TLEARNER_FIXED.arm, ...own };
+  const base: GbmParams | null = TLEARNER_FIXED.base ? { ...own, ...TLEARNER_FIXED.base } : null;
+  return { base, arm };
+}
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+export interface TLearnerBuffers {
+  base: GbmBuffers | null;
+  treated: GbmBuffers;
+  control: GbmBuffers;
+}
+
+export class TLearnerModel implements FittedModel {
+  constructor(
+    readonly base: GbmModel | null,
+    readonly treated: GbmModel,
+    readonly control: GbmModel,
+  ) {}
+
+  /** P(outcome | treated, x) and P(outcome | control, x) of the given rows (default: all). */
+  predictArms(data: BinnedDataset, rows?: Uint32Array): { p1: Float64Array; p0: Float64Array } {
+    const p1 = this.treated.predictRaw(data, rows);
+    const p0 = this.control.predictRaw(data, rows);
+    const b = this.base ? this.base.predictRaw(data, rows) : null;
+    for (let i = 0; i < p1.length; i++) {
+      const o = b ? b[i] : 0;
+      p1[i] = sigmoid(p1[i] + o);
+      p0[i] = sigmoid(p0[i] + o);
+    }
+    return { p1, p0 };
+  }
+
+  predict(data: BinnedDataset, rows?: Uint32Array): Float64Array {
+    const { p1, p0 } = this.predictArms(data, rows);
+    for (let i = 0; i < p1.length; i++) p1[i] -= p0[i];
+    return p1;
+  }
+
+  /**
+   * Sum of the two arm classifiers' total split gains per feature (the shared base model, which only
+   * explains the outcome, is not counted: it adds the same to both arms).
+   */
+  importance(): Float64Array {
+    const a = this.treated.importance();
+    const b = this.control.importance();
+    for (let i = 0; i < a.length; i++) a[i] += b[i];
+    return a;
+  }
+
+  toBuffers(): TLearnerBuffers {
+    return {
+      base: this.base ? this.base.toBuffers() : null,
+      treated: this.treated.toBuffers(),
+      control: this.control.toBuffers(),
+    };
+  }
+
+  static fromBuffers(b: TLearnerBuffers): TLearnerModel {
+    return new TLearnerModel(
+      b.base ? GbmModel.fromBuffers(b.base) : null,
+      GbmModel.fromBuffers(b.treated),
+      GbmModel.fromBuffers(b.control),
+    );
+  }
+}
+
+/**
+ * Fits the T-learner on `rows` of `data` (labels = data.outcome, arms = data.treatment).
+ * `options` (default: tlearnerOptions(config)) gives the exact GBM parameters, e.g. for benchmarks.
+ */
+export function fitTLearner(
+  data: BinnedDataset,
+  rows: Uint32Array,
+  config: TLearnerConfig,
+  seed: number,
+  options: TLearnerOptions = tlearnerOptions(config),
+): TLearnerModel {
+  let nt = 0;
+  for (let k = 0; k < rows.length; k++) nt += data.treatment[rows[k]];
+  const tRows = new Uint32Array(nt);
+  const cRows = new Uint32Array(rows.length - nt);
+  for (let k = 0, a = 0, b = 0; k < rows.length; k++) {
+    const r = rows[k];
+    if (data.treatment[r] === 1) tRows[a++] = r;
+    else cRows[b++] = r;
+  }
+  let base: GbmModel | null = null;
+  let offset: Float64Array | undefined;
+  if (options.base) {
+    base = fitGbmClassifier(data, rows, data.outcome, options.base, deriveSeed(seed, 2));
+    const raw = base.predictRaw(data, rows);
+    offset = new Float64Array(data.n);
+    for (let k = 0; k < rows.length; k++) offset[rows[k]] = raw[k];
+  }
+  const treated = fitGbmClassifier(data, tRows, data.outcome, options.arm, deriveSeed(seed, 1), offset);
+  const control = fitGbmClassifier(data, cRows, data.outcome, options.arm, deriveSeed(seed, 0), offset);
+  return new TLearnerModel(base, treated, control);
+}
