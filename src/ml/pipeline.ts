@@ -27,8 +27,9 @@ import { deriveSeed } from './rng.js';
 import { encode, type EncodeOptions } from './data/encode.js';
 import { stratifiedFolds, foldRows, DEFAULT_FOLDS } from './eval/folds.js';
 import { qiniAucScoreOfRows } from './eval/qini.js';
-import { summarize } from './eval/summary.js';
+import { summarize, conversionRates } from './eval/summary.js';
 import { interpret } from './eval/interpret.js';
+import { ateWithInterval, heterogeneityTest, type HeterogeneityResult } from './eval/stats.js';
 import { describeConfig, fitModel, gridFor, hyperparameters, mergeModelParts } from './models.js';
 
 /** Seed used when the request gives none. */
@@ -42,6 +43,8 @@ export interface PipelineInput {
   contamination?: number;
   /** Encoding options (defaults of encode.ts: 255 value bins, levels with < 100 rows pooled). */
   encode?: EncodeOptions;
+  /** Out-of-fold slope calibration of the final scores (see `calibrateScores`); default true. */
+  calibrate?: boolean;
 }
 
 /** Fills defaults: model "auto", seed DEFAULT_SEED, contamination 0. */
@@ -58,13 +61,14 @@ export interface Prepared {
   folds: Uint8Array;
   grid: ModelConfig[];
   options: PipelineOptions;
+  calibrate: boolean;
 }
 
 export function prepare(raw: RawDataset, opts: PipelineInput = {}): Prepared {
   const options = resolveOptions(opts);
   const data = encode(raw, opts.encode);
   const folds = stratifiedFolds(data.treatment, data.outcome, deriveSeed(options.seed, FOLD_SEED_KEY), DEFAULT_FOLDS);
-  return { data, folds, grid: gridFor(options.model), options };
+  return { data, folds, grid: gridFor(options.model), options, calibrate: opts.calibrate ?? true };
 }
 
 export function cvTaskSeed(seed: number, configIndex: number, fold: number): number {
@@ -175,12 +179,72 @@ export function featureImportance(
   return rows.map(({ feature, importance }) => ({ feature, importance }));
 }
 
+/** Bounds of the calibration slope actually applied, and the one-sided z of its lower confidence bound. */
+export const CALIBRATION_MIN_SLOPE = 0.05;
+export const CALIBRATION_MAX_SLOPE = 1;
+export const CALIBRATION_Z = 1.6448536269514722; // one-sided 95 %
+
+export interface Calibration {
+  /** False when options.calibrate was false (scores = the model's raw differences). */
+  applied: boolean;
+  /** The out-of-fold BLP test the slope comes from. */
+  test: HeterogeneityResult;
+  /**
+   * Slope used: (test.slope - 1.645 * test.slope_se) clipped to [CALIBRATION_MIN_SLOPE,
+   * CALIBRATION_MAX_SLOPE]; CALIBRATION_MIN_SLOPE when untestable; 1 when not applied.
+   */
+  slope: number;
+  /** Observed treatment - control conversion difference (before the contamination correction). */
+  center: number;
+}
+
+/**
+ * Out-of-fold calibration of the final model's scores to the best linear predictor of the uplift
+ * given the score (Chernozhukov, Demirer, Duflo & Fernandez-Val, "Generic machine learning inference
+ * on heterogeneous treatment effects"): E[tau | S] = ATE + beta (S - mean S). beta is estimated on the
+ * OUT-OF-FOLD scores of the chosen configuration (rows no model saw), by heterogeneityTest of
+ * eval/stats.ts (Y on [1, S, T - p, (T - p)(S - mean S)], p = share treated, HC1 standard error).
+ * The final scores are
+ *     score_i = (cr_t - cr_c) + b * (raw_i - mean(raw)),
+ *     b = clip(beta - 1.645 * se(beta), 0.05, 1)
+ * i.e. the model's spread is kept only as far as the out-of-fold evidence supports it at one-sided
+ * 95 % confidence. The ranking (hence deciles, Qini, gain shares) is unchanged; a model whose
+ * out-of-fold scores carry no real signal (e.g. a campaign with a uniform effect) is shrunk toward the
+ * average effect instead of reporting invented heterogeneity. b is never above 1 (scores are never
+ * stretched) and never below 0.05 (the ranking is always kept).
+ */
+export function calibrateScores(
+  data: BinnedDataset,
+  oof: Float64Array,
+  raw: Float64Array,
+  apply: boolean,
+): { scores: Float64Array; calibration: Calibration } {
+  const test = heterogeneityTest(data.treatment, data.outcome, oof);
+  const rates = conversionRates(data.treatment, data.outcome);
+  const center = rates.treatment_cr - rates.control_cr;
+  const lcb = test.slope === null || test.slope_se === null ? NaN : test.slope - CALIBRATION_Z * test.slope_se;
+  const slope = Number.isFinite(lcb)
+    ? Math.min(CALIBRATION_MAX_SLOPE, Math.max(CALIBRATION_MIN_SLOPE, lcb))
+    : CALIBRATION_MIN_SLOPE;
+  if (!apply) return { scores: raw, calibration: { applied: false, test, slope: 1, center } };
+  let mean = 0;
+  for (let i = 0; i < raw.length; i++) mean += raw[i];
+  mean /= raw.length || 1;
+  const scores = new Float64Array(raw.length);
+  for (let i = 0; i < raw.length; i++) scores[i] = center + slope * (raw[i] - mean);
+  return { scores, calibration: { applied: true, test, slope, center } };
+}
+
+/** PipelineResult plus how the scores were calibrated. */
+export type PipelineOutput = PipelineResult & { calibration: Calibration };
+
 /** Scores every row with the final model and builds the result. */
-export function finish(prepared: Prepared, selection: Selection, model: FittedModel, trainMs: number): PipelineResult {
+export function finish(prepared: Prepared, selection: Selection, model: FittedModel, trainMs: number): PipelineOutput {
   const { data, folds, grid, options } = prepared;
   const config = grid[selection.bestIndex];
-  const raw = model.predict(data);
+  const { scores: raw, calibration } = calibrateScores(data, selection.oof, model.predict(data), prepared.calibrate);
   const s = summarize(data.treatment, data.outcome, raw, options.contamination);
+  const ate = ateWithInterval(data.treatment, data.outcome, options.contamination);
   return {
     n: data.n,
     average_treatment_effect: s.average_treatment_effect,
@@ -189,7 +253,7 @@ export function finish(prepared: Prepared, selection: Selection, model: FittedMo
     scores: s.scores,
     deciles: s.deciles,
     decile_summary: s.decile_summary,
-    interpretation: interpret(s),
+    interpretation: interpret({ ...s, ate_ci95: ate.ci95, uniform: !calibration.test.significant }),
     model: {
       type: config.family,
       criterion: config.family === 'uplift_rf' ? config.criterion : null,
@@ -202,6 +266,7 @@ export function finish(prepared: Prepared, selection: Selection, model: FittedMo
     folds,
     feature_importance: featureImportance(data, model),
     report: data.report,
+    calibration,
   };
 }
 
@@ -210,7 +275,7 @@ function defaultClock(): number {
 }
 
 /** All steps in sequence on one thread. `clock` (ms) is only used for model.train_ms. */
-export function runPipeline(raw: RawDataset, opts: PipelineInput = {}, clock: () => number = defaultClock): PipelineResult {
+export function runPipeline(raw: RawDataset, opts: PipelineInput = {}, clock: () => number = defaultClock): PipelineOutput {
   const t0 = clock();
   const prepared = prepare(raw, opts);
   const { data, folds, grid, options } = prepared;
