@@ -69,7 +69,7 @@ export function modelFromBuffers(b: ModelBuffers): FittedModel {
 /** Hyper-parameters of a configuration as a flat record (family and criterion excluded). */
 export function hyperparameters(config: ModelConfig): Record<string, number | string> {
   if (config.family === 'uplift_rf') {
-    return {
+    const h: Record<string, number | string> = {
       n_trees: config.nTrees,
       max_depth: config.maxDepth,
       min_samples_leaf: config.minSamplesLeaf,
@@ -78,6 +78,11 @@ export function hyperparameters(config: ModelConfig): Record<string, number | st
       max_features: config.maxFeatures,
       sample_fraction: config.sampleFraction,
     };
+    // Optional ForestConfig fields: reported only when set.
+    const extra = config as { honest?: boolean; maxThresholds?: number };
+    if (extra.honest !== undefined) h.honest = extra.honest ? 'true' : 'false';
+    if (extra.maxThresholds !== undefined) h.max_thresholds = extra.maxThresholds;
+    return h;
   }
   return {
     n_iter: config.nIter,
@@ -91,10 +96,13 @@ export function hyperparameters(config: ModelConfig): Record<string, number | st
 /** Short readable label, e.g. "uplift_rf KL depth=6 trees=60 leaf=100 ...". */
 export function describeConfig(config: ModelConfig): string {
   if (config.family === 'uplift_rf') {
+    const extra = config as { honest?: boolean; maxThresholds?: number };
     return (
       `uplift_rf ${config.criterion} depth=${config.maxDepth} trees=${config.nTrees} ` +
       `min_leaf=${config.minSamplesLeaf} min_treatment=${config.minSamplesTreatment} n_reg=${config.nReg} ` +
-      `max_features=${config.maxFeatures} sample=${config.sampleFraction}`
+      `max_features=${config.maxFeatures} sample=${config.sampleFraction}` +
+      (extra.honest ? ' honest' : '') +
+      (extra.maxThresholds !== undefined ? ` thresholds=${extra.maxThresholds}` : '')
     );
   }
   return (
