@@ -5,6 +5,7 @@ import {
   aucNullSe,
   aucScore,
   evaluationDeciles,
+  crossFitHeterogeneityTest,
   heterogeneityTest,
   invertSmall,
   normalCdf,
@@ -284,4 +285,64 @@ t.test('aucNullSe: Mann-Whitney null variance, checked by simulation', async (tt
   }
   const sd = Math.sqrt(sum2 / reps - (sum / reps) ** 2);
   tt.ok(Math.abs(sd / aucNullSe(n1, n0) - 1) < 0.12, `simulated sd ${sd} vs ${aucNullSe(n1, n0)}`);
+});
+
+/**
+ * Cross-fitted null data: a noise-fitting "model" (per-bin uplift estimated on the other two folds, 50
+ * bins) scores each fold. The pooled one-regression test over-rejects here; the per-fold combination
+ * must not.
+ */
+function crossFitNull(seed: number, n: number, bins: number) {
+  const rng = createRng(seed);
+  const x = new Int32Array(n), tr = new Uint8Array(n), y = new Uint8Array(n), folds = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = rng.int(bins);
+    tr[i] = rng.next() < 0.5 ? 1 : 0;
+    y[i] = rng.next() < 0.2 + (0.4 * x[i]) / bins ? 1 : 0; // baseline varies, no effect
+    folds[i] = i % 3;
+  }
+  const s = new Float64Array(n);
+  for (let k = 0; k < 3; k++) {
+    const a = new Float64Array(4 * bins);
+    for (let i = 0; i < n; i++) if (folds[i] !== k) { a[4 * x[i] + 2 * tr[i]]++; a[4 * x[i] + 2 * tr[i] + 1] += y[i]; }
+    for (let i = 0; i < n; i++)
+      if (folds[i] === k) { const b = 4 * x[i]; s[i] = (a[b + 3] + 1) / (a[b + 2] + 2) - (a[b + 1] + 1) / (a[b] + 2); }
+  }
+  return { tr, y, s, folds };
+}
+
+t.test('crossFitHeterogeneityTest is calibrated on cross-fitted null scores; the pooled test is not', async (tt) => {
+  const reps = 300;
+  let pooledRej = 0, crossRej = 0, crossBelowHalf = 0;
+  for (let r = 0; r < reps; r++) {
+    const { tr, y, s, folds } = crossFitNull(100 + r, 3000, 50);
+    if (heterogeneityTest(tr, y, s).significant) pooledRej++;
+    const c = crossFitHeterogeneityTest(tr, y, s, folds);
+    if (c.significant) crossRej++;
+    if (c.p_value < 0.5) crossBelowHalf++;
+  }
+  tt.ok(crossRej / reps <= 0.06, `cross-fit rejection rate ${crossRej / reps}`);
+  tt.ok(crossBelowHalf / reps > 0.2, `not degenerate: share of p < 0.5 = ${crossBelowHalf / reps}`);
+  tt.ok(pooledRej / reps > 0.07, `pooled rejection rate ${pooledRej / reps} (known to over-reject here)`);
+});
+
+t.test('crossFitHeterogeneityTest: Rueger combination and Bonferroni, by hand', async (tt) => {
+  // Three folds built from three datasets with known single-fold p-values.
+  const parts = [1, 2, 3].map((seed) => simulate(seed, 600, (x) => 0.3 * x, 0.2));
+  const n = parts.reduce((a, p) => a + p.tr.length, 0);
+  const tr = new Uint8Array(n), y = new Uint8Array(n), s = new Float64Array(n), folds = new Uint8Array(n);
+  let o = 0;
+  parts.forEach((p, f) => {
+    tr.set(p.tr, o); y.set(p.y, o); s.set(p.s, o); folds.fill(f, o, o + p.tr.length); o += p.tr.length;
+  });
+  const share = tr.reduce((a, v) => a + v, 0) / n;
+  const fp = parts.map((p) => heterogeneityTest(p.tr, p.y, p.s, share).p_value);
+  const c = crossFitHeterogeneityTest(tr, y, s, folds);
+  tt.same(c.fold_p_values, fp);
+  const median = fp.slice().sort((a, b) => a - b)[1];
+  close(tt, c.p_value, Math.min(1, 1.5 * median), 1e-15, 'p = 1.5 x median');
+  const c4 = crossFitHeterogeneityTest(tr, y, s, folds, 4);
+  close(tt, c4.p_value, Math.min(1, 6 * median), 1e-15, 'p = 4 x 1.5 x median');
+  tt.match(c4.test, /Bonferroni-adjusted for 4/);
+  close(tt, c.slope!, heterogeneityTest(tr, y, s).slope!, 1e-12, 'slope = pooled slope');
 });

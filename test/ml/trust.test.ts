@@ -99,7 +99,7 @@ t.test('buildWarnings: each code fires on its condition only', async (tt) => {
 });
 
 t.test('buildEvaluation assembles the block from out-of-fold scores', async (tt) => {
-  const data = campaign(21, 2000, (_age, u) => (u < 0.5 ? 1 : 0));
+  const data = campaign(21, 6000, (_age, u) => (u < 0.5 ? 1 : 0));
   const folds = stratifiedFolds(data.treatment, data.outcome, 21);
   // A score that knows the truth (uplift 0.15 below 40): significant, top deciles above bottom.
   const ageBins = data.features.find((f) => f.name === 'age')!;

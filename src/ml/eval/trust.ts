@@ -17,10 +17,11 @@ import {
   aucScore,
   evaluationDeciles,
   groupCounts,
-  heterogeneityTest,
+  crossFitHeterogeneityTest,
   qiniCurvePoints,
   type EvaluationDecile,
   type GroupCounts,
+  type CrossFitHeterogeneityResult,
   type HeterogeneityResult,
   type QiniPoint,
 } from './stats.js';
@@ -199,7 +200,7 @@ export interface Evaluation {
   qini_curve: QiniPoint[];
   deciles: EvaluationDecile[];
   ate: { estimate: number; ci95: [number, number] };
-  heterogeneity: HeterogeneityResult;
+  heterogeneity: CrossFitHeterogeneityResult;
   randomization_check: RandomizationCheck;
 }
 
@@ -220,7 +221,7 @@ export interface EvaluationInput {
   report?: EncodeReport;
   /**
    * How many configurations model selection chose `oof` from by the same rows' Qini (model.cv.length);
-   * default 1. The heterogeneity p-value is Bonferroni-adjusted by this number (see buildEvaluation).
+   * default 1. The heterogeneity p-value is Bonferroni-adjusted by this number.
    */
   candidates?: number;
 }
@@ -244,19 +245,9 @@ export function buildEvaluation(input: EvaluationInput): { evaluation: Evaluatio
 
   const counts = groupCounts(t, y);
   const ate = ateWithInterval(t, y, contamination);
-  // Selection effect: `oof` belongs to the configuration with the best out-of-fold Qini among
-  // `candidates`, judged on these same rows, so its raw p-value is optimistic. P(p_chosen < a / G) <=
-  // P(min over the G configurations of p_g < a / G) <= a, so G * p_chosen is a valid p-value whatever
-  // the selection rule (Bonferroni).
-  const candidates = Math.max(1, Math.floor(input.candidates ?? 1));
-  const raw = heterogeneityTest(t, y, oof);
-  const pAdj = Math.min(1, raw.p_value * candidates);
-  const het: HeterogeneityResult = {
-    ...raw,
-    p_value: pAdj,
-    significant: pAdj < 0.05,
-    test: candidates > 1 ? `${raw.test}, Bonferroni-adjusted for ${candidates} candidate configurations` : raw.test,
-  };
+  // Per-fold BLP tests combined (valid across dependent folds), Bonferroni over the candidates that
+  // model selection chose from on these same rows: see crossFitHeterogeneityTest.
+  const het = crossFitHeterogeneityTest(t, y, oof, folds, input.candidates ?? 1);
   // Deciles of the out-of-fold scores, computed like the response's deciles (corrected, rounded scores).
   const corrected = correctScores(oof, contamination);
   for (let i = 0; i < n; i++) corrected[i] = round4(corrected[i]);
@@ -285,6 +276,7 @@ export function buildEvaluation(input: EvaluationInput): { evaluation: Evaluatio
       slope: het.slope === null ? null : roundP(het.slope),
       slope_se: het.slope_se === null ? null : roundP(het.slope_se),
       test: het.test,
+      fold_p_values: het.fold_p_values.map(roundP),
     },
     randomization_check: { auc: round4(rand.auc), null_se: round4(rand.null_se), flagged: rand.flagged },
   };
