@@ -6,7 +6,8 @@
  * 2. The ideal boundary between deciles k and k+1 (k = 1..9) lies after position round(k * n / 10) of
  *    the ranking. If that position falls inside a block of identical scores, the boundary moves to the
  *    nearer edge of the block (so cumulative sizes stay closest to k * n / 10); at equal distance it moves
- *    to the lower edge (the block goes to decile k+1). A tie block therefore never straddles a boundary.
+ *    to the upper edge (the block goes to decile k). A tie block therefore never straddles a boundary.
+ *    (With all scores equal, every row is in decile 5.)
  *    Several boundaries may land on the same position: the deciles between them are empty and are not
  *    listed. Non-empty deciles keep their number k (the rows between boundary k-1 and boundary k).
  * 3. While some non-empty decile has fewer than `minSize` (15) customers and more than one decile is
@@ -57,7 +58,7 @@ export function assignDeciles(score: ArrayLike<number>, minSize: number = MIN_DE
       while (s > 0 && score[idx[s - 1]] === v) s--;
       while (e < n && score[idx[e]] === v) e++;
     }
-    p[k] = b - s <= e - b ? s : e;
+    p[k] = b - s < e - b ? s : e;
   }
   // Live (non-empty) buckets as parallel arrays.
   const num: number[] = [];
