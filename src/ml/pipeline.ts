@@ -29,7 +29,7 @@ import { stratifiedFolds, foldRows, DEFAULT_FOLDS } from './eval/folds.js';
 import { qiniAucScoreOfRows } from './eval/qini.js';
 import { summarize, conversionRates } from './eval/summary.js';
 import { interpret } from './eval/interpret.js';
-import { ateWithInterval, heterogeneityTest, type HeterogeneityResult } from './eval/stats.js';
+import { ateWithInterval, crossFitHeterogeneityTest, type CrossFitHeterogeneityResult } from './eval/stats.js';
 import { describeConfig, fitModel, gridFor, hyperparameters, mergeModelParts } from './models.js';
 
 /** Seed used when the request gives none. */
@@ -187,11 +187,11 @@ export const CALIBRATION_Z = 1.6448536269514722; // one-sided 95 %
 export interface Calibration {
   /** False when options.calibrate was false (scores = the model's raw differences). */
   applied: boolean;
-  /** The out-of-fold BLP test the slope comes from. */
-  test: HeterogeneityResult;
+  /** The out-of-fold BLP test (crossFitHeterogeneityTest, Bonferroni over the grid size). */
+  test: CrossFitHeterogeneityResult;
   /**
-   * Slope used: (test.slope - 1.645 * test.slope_se) clipped to [CALIBRATION_MIN_SLOPE,
-   * CALIBRATION_MAX_SLOPE]; CALIBRATION_MIN_SLOPE when untestable; 1 when not applied.
+   * Slope used: when test.significant, (test.slope - 1.645 * test.slope_se) clipped to
+   * [CALIBRATION_MIN_SLOPE, CALIBRATION_MAX_SLOPE]; otherwise CALIBRATION_MIN_SLOPE; 1 when not applied.
    */
   slope: number;
   /** Observed treatment - control conversion difference (before the contamination correction). */
@@ -202,27 +202,34 @@ export interface Calibration {
  * Out-of-fold calibration of the final model's scores to the best linear predictor of the uplift
  * given the score (Chernozhukov, Demirer, Duflo & Fernandez-Val, "Generic machine learning inference
  * on heterogeneous treatment effects"): E[tau | S] = ATE + beta (S - mean S). beta is estimated on the
- * OUT-OF-FOLD scores of the chosen configuration (rows no model saw), by heterogeneityTest of
- * eval/stats.ts (Y on [1, S, T - p, (T - p)(S - mean S)], p = share treated, HC1 standard error).
- * The final scores are
+ * OUT-OF-FOLD scores of the chosen configuration (rows no model saw) by crossFitHeterogeneityTest of
+ * eval/stats.ts: beta and se(beta) from the pooled regression of Y on [1, S, T - p, (T - p)(S - mean S)]
+ * (p = share treated, HC1), significance from the per-fold BLP tests combined by Rueger's rule and
+ * Bonferroni-adjusted for the number of configurations selection chose from. The final scores are
  *     score_i = (cr_t - cr_c) + b * (raw_i - mean(raw)),
- *     b = clip(beta - 1.645 * se(beta), 0.05, 1)
- * i.e. the model's spread is kept only as far as the out-of-fold evidence supports it at one-sided
- * 95 % confidence. The ranking (hence deciles, Qini, gain shares) is unchanged; a model whose
- * out-of-fold scores carry no real signal (e.g. a campaign with a uniform effect) is shrunk toward the
- * average effect instead of reporting invented heterogeneity. b is never above 1 (scores are never
- * stretched) and never below 0.05 (the ranking is always kept).
+ *     b = clip(beta - 1.645 * se(beta), 0.05, 1)   when the test is significant (p < 0.05),
+ *     b = 0.05                                      otherwise,
+ * i.e. the model's spread is kept only as far as the out-of-fold evidence supports it. The ranking
+ * (hence deciles, Qini, gain shares) is unchanged; a model whose out-of-fold scores carry no real
+ * signal (e.g. a campaign with a uniform effect) is shrunk toward the average effect instead of
+ * reporting invented heterogeneity. b is never above 1 (scores are never stretched) and never below
+ * 0.05 (the ranking is always kept). The same test drives the "effect looks uniform" sentence.
  */
 export function calibrateScores(
   data: BinnedDataset,
   oof: Float64Array,
+  folds: Uint8Array,
+  candidates: number,
   raw: Float64Array,
   apply: boolean,
 ): { scores: Float64Array; calibration: Calibration } {
-  const test = heterogeneityTest(data.treatment, data.outcome, oof);
+  const test = crossFitHeterogeneityTest(data.treatment, data.outcome, oof, folds, candidates);
   const rates = conversionRates(data.treatment, data.outcome);
   const center = rates.treatment_cr - rates.control_cr;
-  const lcb = test.slope === null || test.slope_se === null ? NaN : test.slope - CALIBRATION_Z * test.slope_se;
+  const lcb =
+    test.slope === null || test.slope_se === null || !test.significant
+      ? NaN
+      : test.slope - CALIBRATION_Z * test.slope_se;
   const slope = Number.isFinite(lcb)
     ? Math.min(CALIBRATION_MAX_SLOPE, Math.max(CALIBRATION_MIN_SLOPE, lcb))
     : CALIBRATION_MIN_SLOPE;
@@ -242,7 +249,14 @@ export type PipelineOutput = PipelineResult & { calibration: Calibration };
 export function finish(prepared: Prepared, selection: Selection, model: FittedModel, trainMs: number): PipelineOutput {
   const { data, folds, grid, options } = prepared;
   const config = grid[selection.bestIndex];
-  const { scores: raw, calibration } = calibrateScores(data, selection.oof, model.predict(data), prepared.calibrate);
+  const { scores: raw, calibration } = calibrateScores(
+    data,
+    selection.oof,
+    folds,
+    grid.length,
+    model.predict(data),
+    prepared.calibrate,
+  );
   const s = summarize(data.treatment, data.outcome, raw, options.contamination);
   const ate = ateWithInterval(data.treatment, data.outcome, options.contamination);
   return {
