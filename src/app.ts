@@ -117,6 +117,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     filename: opts.workerFile,
     runner: opts.runner,
   });
+  // While shutting down, tell keep-alive clients to close the connection after this response, so the
+  // server can finish closing as soon as in-flight requests are done.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (app.pool.closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   await app.register(healthRoutes);
   await app.register(upliftRoutes);
   return app;

@@ -47,6 +47,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownGraceS * 1000);
     timer.unref();
+    // Keep-alive connections that go idle after their last response are closed right away.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 250);
+    idle.unref();
     app.close().then(
       () => {
         app.log.info('shutdown complete');

@@ -80,7 +80,9 @@ export class KeyStore {
   readonly file: string;
   private data: KeyFile = { version: 1, keys: [] };
   private byId = new Map<string, KeyRecord>();
+  /** Identity of the file last read: every save is a rename, so a new inode means new content. */
   private mtimeMs = -1;
+  private ino = -1;
   private lastCheck = 0;
   private readonly reloadIntervalMs: number;
   private readonly params: ScryptParams;
@@ -112,10 +114,12 @@ export class KeyStore {
       const st = statSync(this.file);
       text = readFileSync(this.file, 'utf8');
       this.mtimeMs = st.mtimeMs;
+      this.ino = st.ino;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         this.setData({ version: 1, keys: [] });
         this.mtimeMs = -1;
+        this.ino = -1;
         return;
       }
       throw e;
@@ -134,10 +138,11 @@ export class KeyStore {
     this.lastCheck = now;
     try {
       const st = await fsp.stat(this.file);
-      if (st.mtimeMs !== this.mtimeMs) {
+      if (st.mtimeMs !== this.mtimeMs || st.ino !== this.ino) {
         const text = await fsp.readFile(this.file, 'utf8');
         this.setData(parseKeyFile(text, this.file));
         this.mtimeMs = st.mtimeMs;
+        this.ino = st.ino;
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -161,7 +166,9 @@ export class KeyStore {
       closeSync(fd);
     }
     renameSync(tmp, this.file);
-    this.mtimeMs = statSync(this.file).mtimeMs;
+    const st = statSync(this.file);
+    this.mtimeMs = st.mtimeMs;
+    this.ino = st.ino;
   }
 
   /** Active (non-revoked) keys. */

@@ -91,7 +91,7 @@ export function validationError(err: FastifyError & { validation?: AjvError[]; v
 
 /** Maps any thrown value to an ApiError with a status and one of our codes. */
 export function toApiError(err: FastifyError & { validation?: AjvError[] }, request: FastifyRequest): { e: ApiError; internal: boolean } {
-  if (OUR_CODE.test(err.code ?? '')) return { e: err as ApiError, internal: (err.statusCode ?? 500) >= 500 };
+  if (OUR_CODE.test(err.code ?? '')) return { e: err as ApiError, internal: err.code === 'UPLIFT_INTERNAL' };
   if (err.validation) return { e: validationError(err, request.body), internal: false };
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

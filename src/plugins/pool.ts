@@ -5,9 +5,11 @@
  * - Ready: every thread answers a `ping` task at start-up (proves the compiled worker loads); until then
  *   `app.pool.ready` is false and GET /ready answers 503.
  * - Overload: when all workers are busy and MAX_QUEUE jobs already wait, a job is refused at once with
- *   503 UPLIFT_OVERLOADED and a Retry-After estimated from recent job durations.
- * - Shutdown: the pool is closed in Fastify's onClose hook, after in-flight requests have finished;
- *   jobs submitted while closing get 503 UPLIFT_SHUTTING_DOWN.
+ *   503 UPLIFT_OVERLOADED and a Retry-After estimated from recent job durations. Admission is counted
+ *   here (jobs admitted and not yet settled <= POOL_SIZE + MAX_QUEUE), not with Piscina's maxQueue:
+ *   Piscina 5.3 with maxQueue 0 rejects a task but leaves it queued, so it still runs later.
+ * - Shutdown: /ready turns 503 at once; requests already received still run their jobs; the pool is
+ *   closed in Fastify's onClose hook, after the server has stopped and in-flight requests have finished.
  * - Cancellation: `run` accepts an AbortSignal; aborting a running job terminates its thread (Piscina
  *   replaces it), so a client that hangs up stops using CPU.
  *
@@ -40,6 +42,7 @@ export interface PoolStats {
   size: number;
   queued: number;
   running: number;
+  max_queue: number;
   completed: number;
   ready: boolean;
 }
@@ -84,7 +87,6 @@ export function createPiscinaRunner(opts: { poolSize: number; maxQueue: number; 
     filename: opts.filename ?? defaultWorkerFile(),
     minThreads: opts.poolSize,
     maxThreads: opts.poolSize,
-    maxQueue: opts.maxQueue,
     idleTimeout: 2 ** 31 - 1,
   });
   return {
@@ -112,14 +114,16 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
   const runner = opts.runner ?? createPiscinaRunner(opts);
   let ready = false;
   let closing = false;
-  let running = 0;
+  /** Jobs admitted and not yet settled (running or waiting in Piscina's queue). */
+  let inFlight = 0;
+  const capacity = runner.size + opts.maxQueue;
   let completed = 0;
   /** Exponentially weighted mean job duration, ms (for Retry-After). */
   let meanJobMs = 0;
 
   const retryAfterS = (): number => {
     const per = meanJobMs > 0 ? meanJobMs : 5000;
-    const ahead = runner.queueSize + running;
+    const ahead = inFlight;
     return Math.min(300, Math.max(1, Math.ceil((per * Math.max(1, ahead)) / Math.max(1, runner.size) / 1000)));
   };
 
@@ -140,9 +144,13 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
       return closing;
     },
     async run<R>(task: PoolTask, o?: RunOptions): Promise<R> {
-      if (closing) throw fail(ShuttingDown, 'The service is shutting down; retry on another instance', undefined, 5);
+      // No closing check here: requests already received when shutdown starts still run (Fastify itself
+      // answers 503 to requests arriving after close() began); the pool closes after they finish.
+      if (inFlight >= capacity) {
+        throw fail(Overloaded, 'All workers are busy and the job queue is full; retry later', { pool_size: runner.size, max_queue: opts.maxQueue }, retryAfterS());
+      }
       const t0 = performance.now();
-      running++;
+      inFlight++;
       try {
         const out = (await runner.run(task, o)) as R;
         const ms = performance.now() - t0;
@@ -151,7 +159,7 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
         return out;
       } catch (err) {
         if (isQueueFull(err)) {
-          throw fail(Overloaded, 'All workers are busy and the job queue is full; retry later', { pool_size: runner.size, queued: runner.queueSize }, retryAfterS());
+          throw fail(Overloaded, 'All workers are busy and the job queue is full; retry later', { pool_size: runner.size, max_queue: opts.maxQueue }, retryAfterS());
         }
         if (isAbort(err)) throw fail(JobAborted, 'The job was cancelled');
         if (closing) throw fail(ShuttingDown, 'The service is shutting down; retry on another instance', undefined, 5);
@@ -159,11 +167,18 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
         (e as { cause?: unknown }).cause = err;
         throw e;
       } finally {
-        running--;
+        inFlight--;
       }
     },
     stats() {
-      return { size: runner.size, queued: runner.queueSize, running, completed, ready: service.ready };
+      return {
+        size: runner.size,
+        running: Math.min(inFlight, runner.size),
+        queued: Math.max(0, inFlight - runner.size),
+        max_queue: opts.maxQueue,
+        completed,
+        ready: service.ready,
+      };
     },
   };
 
