@@ -2,7 +2,7 @@
 // Accuracy and fit time of the boosting T-learner on lab data (runs the compiled dist/; `npm run build` first).
 //
 //   node bench/gbm-accuracy.mjs [--scenarios persuadables,lowsignal,highcard,null] [--rows 50000] [--seed 7]
-//        [--config '{"nIter":100,...}' | --grid 0,1] [--options '{"base":{...}|null,"arm":{...}}'] [--dir /tmp/gbm-bench]
+//        [--config '{"nIter":100,...}' | --grid 0,1] [--options '{"base":{...}|null,"arm":{...}}'] [--dir /tmp/gbm-bench] [--reps 3]
 //
 // Per scenario: generates lab data (../shared/lab/gen.mjs, cached in --dir), encodes it with
 // src/ml/data, fits the T-learner on ALL rows and scores the same rows (what the API returns), then
@@ -58,7 +58,7 @@ for (const sc of scenarios) {
   for (const cfg of configs) {
     // warm-up + 2/3 timing (median of 3)
     const t23 = [];
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < Number(args.reps ?? 3); r++) {
       const t0 = performance.now();
       fitTLearner(data, twoThirds, cfg, 1 + r, optionsFor(cfg));
       t23.push(performance.now() - t0);
@@ -75,7 +75,7 @@ for (const sc of scenarios) {
     t23.sort((a, b) => a - b);
     console.log(
       `${sc.padEnd(13)} ${label(cfg).padEnd(35)} ${String(ev.spearman).padEnd(9)} ${String(ev.gain_share_at_20).padEnd(8)} ` +
-        `${Math.sqrt(ss / s.length).toFixed(4).padEnd(8)} ${fitMs.toFixed(0).padEnd(11)} ${t23[1].toFixed(0)}`,
+        `${Math.sqrt(ss / s.length).toFixed(4).padEnd(8)} ${fitMs.toFixed(0).padEnd(11)} ${t23.length ? t23[t23.length >> 1].toFixed(0) : '-'}`,
     );
   }
 }

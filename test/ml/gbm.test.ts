@@ -2,7 +2,7 @@ import t from 'tap';
 import type { BinnedDataset, BinnedFeature } from '../../src/ml/types.js';
 import { createRng, type Rng } from '../../src/ml/rng.js';
 import { leafOf, goesLeft } from '../../src/ml/tree/flat.js';
-import { buildHistogram, featureOffsets, subtractHistogram, HIST_SLOTS } from '../../src/ml/boosting/histogram.js';
+import { buildHistogram, featureOffsets, packRows, subtractHistogram, HIST_SLOTS } from '../../src/ml/boosting/histogram.js';
 import { SplitFinder, SplitResult, type SplitParams } from '../../src/ml/boosting/split.js';
 import { GbmModel, fitGbmClassifier, type GbmParams } from '../../src/ml/boosting/gbm.js';
 
@@ -76,9 +76,9 @@ t.test('histogram build equals brute force; subtraction gives the sibling', asyn
   }
   const begin = 50;
   const count = 500;
-  const gOrd = new Float64Array(n);
-  const hOrd = new Float64Array(n);
-  buildHistogram(hist, 0, columns, offsets, feats, 3, rows, begin, count, g, h, gOrd, hOrd);
+  const packed = packRows(columns, n);
+  t.equal(packed[7 * 3 + 2], columns[2][7], 'row-major packing');
+  buildHistogram(hist, 0, packed, 3, offsets, feats, 3, rows, begin, count, g, h);
   const parentRows = rows.slice(begin, begin + count);
   const brute = bruteHist(data, parentRows, g, h);
   for (let f = 0; f < 3; f++) {
@@ -88,7 +88,7 @@ t.test('histogram build equals brute force; subtraction gives the sibling', asyn
     }
   }
   // child = first 180 rows of the slice; sibling = parent - child
-  buildHistogram(hist, size, columns, offsets, feats, 3, rows, begin, 180, g, h, gOrd, hOrd);
+  buildHistogram(hist, size, packed, 3, offsets, feats, 3, rows, begin, 180, g, h);
   subtractHistogram(hist, 0, size, offsets, feats, 3);
   const sibling = bruteHist(data, rows.slice(begin + 180, begin + count), g, h);
   let maxErr = 0;
@@ -109,7 +109,7 @@ t.test('histogram only touches the listed features', async (t) => {
   ]);
   const { offsets, totalBins } = featureOffsets([4, 6]);
   const hist = new Float64Array(totalBins * 3).fill(7);
-  buildHistogram(hist, 0, data.features.map((f) => f.bins), offsets, Int32Array.from([1]), 1, allRows(100), 0, 100, g, h, new Float64Array(100), new Float64Array(100));
+  buildHistogram(hist, 0, packRows(data.features.map((f) => f.bins), 100), 2, offsets, Int32Array.from([1]), 1, allRows(100), 0, 100, g, h);
   t.same(Array.from(hist.subarray(0, 12)), new Array(12).fill(7));
   let c = 0;
   for (let b = 0; b < 6; b++) c += hist[(4 + b) * 3 + 2];
@@ -168,7 +168,7 @@ function fastBest(data: BinnedDataset, rows: Uint32Array, g: Float64Array, h: Fl
   const hist = new Float64Array(totalBins * 3);
   const F = data.features.length;
   const feats = Int32Array.from({ length: F }, (_, i) => i);
-  buildHistogram(hist, 0, data.features.map((f) => f.bins), offsets, feats, F, rows, 0, rows.length, g, h, new Float64Array(rows.length), new Float64Array(rows.length));
+  buildHistogram(hist, 0, packRows(data.features.map((f) => f.bins), data.n), F, offsets, feats, F, rows, 0, rows.length, g, h);
   let G = 0, H = 0;
   for (const r of rows) { G += g[r]; H += h[r]; }
   const finder = new SplitFinder(Uint8Array.from(data.features, (f) => (f.kind === 'categorical' ? 1 : 0)), nBins, offsets, p);
@@ -396,7 +396,14 @@ t.test('degenerate labels give a constant model; labels can be any 0/1 column', 
 t.test('an offset (init score) that is already right leaves little to learn', async (t) => {
   const { data, y, truth } = logisticData(10, 20000);
   const offset = Float64Array.from(truth, (p) => Math.log(p / (1 - p)));
-  const m = fitGbmClassifier(data, allRows(data.n), y, { ...BASE, minGain: 3 }, 1, offset);
+  const m = fitGbmClassifier(data, allRows(data.n), y, { ...BASE, minGain: 3 }, 1, { offset });
+  // trainScores = offset + the model's own raw prediction
+  const ts = new Float64Array(data.n);
+  fitGbmClassifier(data, allRows(data.n), y, { ...BASE, minGain: 3 }, 1, { offset, trainScores: ts });
+  const own = m.predictRaw(data);
+  let maxd = 0;
+  for (let i = 0; i < data.n; i++) maxd = Math.max(maxd, Math.abs(ts[i] - offset[i] - own[i]));
+  t.ok(maxd < 1e-9, `trainScores = offset + predictRaw (max diff ${maxd})`);
   t.ok(Math.abs(m.initScore) < 0.05, `constant on top of the offset: ${m.initScore}`);
   const raw = m.predictRaw(data);
   let s = 0;

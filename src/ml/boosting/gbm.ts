@@ -12,6 +12,7 @@
  * - split gain with L2 (split.ts), min rows and min hessian per leaf, native categorical splits, the
  *   missing bin tried on both sides;
  * - leaf value = -G/(H + l2) (one Newton step), times the learning rate (stored already shrunk).
+ * - boosting stops early when a tree finds no split with gain > minGain;
  * - optional per-tree row subsampling (Bernoulli, `subsample`) and feature subsampling (`colsample`),
  *   both drawn from the seeded rng (src/ml/rng.ts).
  *
@@ -19,9 +20,20 @@
  */
 import type { BinnedDataset } from '../types.js';
 import { createRng } from '../rng.js';
-import { FlatTreeBuilder, WORDS_PER_SET, accumulate, leafOf, partition, type FlatTree } from '../tree/flat.js';
-import { HIST_SLOTS, buildHistogram, featureOffsets, subtractHistogram } from './histogram.js';
+import { FlatTreeBuilder, WORDS_PER_SET, accumulate, leafOf, type FlatTree } from '../tree/flat.js';
+import { HIST_SLOTS, buildHistogram, featureOffsets, packRows, partitionStable, subtractHistogram } from './histogram.js';
 import { SplitFinder, SplitResult, type SplitParams } from './split.js';
+
+export interface GbmFitOptions {
+  /**
+   * Raw-score offset per data row (LightGBM's init_score): boosting starts from offset[r] + c, where
+   * c is the best constant given the offsets (Newton steps). The model stores c as its initScore, and
+   * its raw predictions EXCLUDE the offset: add it back when predicting.
+   */
+  offset?: Float64Array;
+  /** If given (length data.n), receives the final raw training score (incl. offset) of every fitted row. */
+  trainScores?: Float64Array;
+}
 
 export interface GbmParams {
   /** Number of boosting iterations (trees). */
@@ -37,7 +49,11 @@ export interface GbmParams {
   minHessianLeaf?: number;
   /** L2 regularisation of leaf values (lambda). */
   l2: number;
-  /** Minimum gain (loss reduction) to split; default 0. */
+  /**
+   * Minimum gain (loss reduction, in log-likelihood units) to split; default 0. For log-loss the gain of
+   * a split is about half a chi-squared statistic, so this works as a significance threshold. Boosting
+   * stops at the first tree without any admissible split.
+   */
   minGain?: number;
   /** Smoothing added to the hessian when ordering categorical bins (LightGBM cat_smooth); default 10. */
   catSmooth?: number;
@@ -185,14 +201,10 @@ export function fitGbmClassifier(
   labels: Uint8Array,
   params: GbmParams,
   seed: number,
-  /**
-   * Optional raw-score offset per data row (LightGBM's init_score): boosting starts from
-   * offset[r] + c, where c is the best constant given the offsets (Newton steps). The model then stores
-   * c as its initScore, and its raw predictions EXCLUDE the offset: add it back when predicting.
-   */
-  offset?: Float64Array,
+  options: GbmFitOptions = {},
 ): GbmModel {
   const p = resolve(params);
+  const offset = options.offset;
   const m = rows.length;
   const F = data.features.length;
   const columns = data.features.map((f) => f.bins);
@@ -205,7 +217,10 @@ export function fitGbmClassifier(
   for (let k = 0; k < m; k++) pos += labels[rows[k]];
   const rate = m > 0 ? Math.min(1 - 1e-6, Math.max(1e-6, pos / m)) : 0.5;
   const initScore = offset ? bestConstant(rows, labels, offset, Math.log(rate / (1 - rate))) : Math.log(rate / (1 - rate));
-  if (m === 0 || F === 0 || pos === 0 || pos === m) return new GbmModel(initScore, [], gains);
+  if (m === 0 || F === 0 || pos === 0 || pos === m) {
+    if (options.trainScores) for (let k = 0; k < m; k++) options.trainScores[rows[k]] = initScore + (offset ? offset[rows[k]] : 0);
+    return new GbmModel(initScore, [], gains);
+  }
 
   // Scratch, allocated once per fit.
   const maxLeaves = Math.min(p.maxLeaves, Math.max(2, Math.floor(m / p.minSamplesLeaf)));
@@ -214,9 +229,9 @@ export function fitGbmClassifier(
   const score = new Float64Array(data.n);
   const g = new Float64Array(data.n);
   const h = new Float64Array(data.n);
-  const gOrd = new Float64Array(m);
-  const hOrd = new Float64Array(m);
+  const packed = packRows(columns, data.n);
   const treeRows = new Uint32Array(m);
+  const scratchRows = new Uint32Array(m);
   const feats = new Int32Array(F);
   const allFeats = Int32Array.from({ length: F }, (_, i) => i);
   const lBegin = new Int32Array(maxLeaves);
@@ -285,7 +300,7 @@ export function fitGbmClassifier(
     lDepth[0] = 0;
     lG[0] = G;
     lH[0] = H;
-    buildHistogram(hist, 0, columns, offsets, feats, nFeats, treeRows, 0, mm, g, h, gOrd, hOrd);
+    buildHistogram(hist, 0, packed, F, offsets, feats, nFeats, treeRows, 0, mm, g, h);
     if (p.maxDepth > 0) finder.find(hist, 0, feats, nFeats, G, H, mm, splits[0]);
     else splits[0].reset();
     let nLeaves = 1;
@@ -302,7 +317,7 @@ export function fitGbmClassifier(
       const s = splits[best];
       const begin = lBegin[best];
       const count = lCount[best];
-      const nl = partition(treeRows, begin, count, columns[s.feature], s.leftSet, 0);
+      const nl = partitionStable(treeRows, begin, count, columns[s.feature], s.leftSet, scratchRows);
       const nr = count - nl;
       const node = lNode[best];
       const leftNode = builder.addLeaf(0);
@@ -343,7 +358,7 @@ export function fitGbmClassifier(
       if (smallSplittable || bigSplittable) {
         const sBase = small * histSize;
         const pBase = best * histSize;
-        buildHistogram(hist, sBase, columns, offsets, feats, nFeats, treeRows, sBegin, sCount, g, h, gOrd, hOrd);
+        buildHistogram(hist, sBase, packed, F, offsets, feats, nFeats, treeRows, sBegin, sCount, g, h);
         if (smallSplittable) finder.find(hist, sBase, feats, nFeats, lG[small], lH[small], sCount, splits[small]);
         if (bigSplittable) {
           subtractHistogram(hist, pBase, sBase, offsets, feats, nFeats);
@@ -370,7 +385,11 @@ export function fitGbmClassifier(
       }
     }
     trees.push(tree);
+    // No admissible split (all gains <= minGain): later trees would be single leaves too (the
+    // gradients only move by this intercept step), so boosting stops here.
+    if (nLeaves === 1) break;
   }
+  if (options.trainScores) for (let k = 0; k < m; k++) options.trainScores[rows[k]] = score[rows[k]];
   return new GbmModel(initScore, trees, gains);
 }
 

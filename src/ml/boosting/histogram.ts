@@ -18,15 +18,30 @@ export function featureOffsets(nBins: ArrayLike<number>): { offsets: Int32Array;
 }
 
 /**
- * Builds the histogram of rows[begin, begin+count) for the listed features into hist at `base`.
- * Only the ranges of the listed features are zeroed and written. `gOrd`/`hOrd` are scratch arrays of at
- * least `count` entries: gradients are gathered once into row order (LightGBM's "ordered gradients"),
- * so the per-feature loops read them sequentially.
+ * Row-major copy of the bin columns: packed[r * F + f] = columns[f][r]. Built once per fit, so that a
+ * row's bins for all features sit in one cache line while a node's histogram is accumulated (about 2x
+ * faster than feature-by-feature passes over the column-major data).
+ */
+export function packRows(columns: readonly Uint8Array[], n: number): Uint8Array {
+  const F = columns.length;
+  const packed = new Uint8Array(n * F);
+  for (let f = 0; f < F; f++) {
+    const col = columns[f];
+    for (let r = 0, i = f; r < n; r++, i += F) packed[i] = col[r];
+  }
+  return packed;
+}
+
+/**
+ * Builds the histogram of rows[begin, begin+count) for the listed features (`feats[0..nFeats)`) into
+ * hist at `base`. Only the listed features' ranges are zeroed and written. `packed` is packRows(...)
+ * of the F = `nFeatures` columns; g/h are gradients/hessians indexed by row.
  */
 export function buildHistogram(
   hist: Float64Array,
   base: number,
-  columns: readonly Uint8Array[],
+  packed: Uint8Array,
+  nFeatures: number,
   offsets: Int32Array,
   feats: Int32Array,
   nFeats: number,
@@ -35,24 +50,39 @@ export function buildHistogram(
   count: number,
   g: Float64Array,
   h: Float64Array,
-  gOrd: Float64Array,
-  hOrd: Float64Array,
 ): void {
   const end = begin + count;
-  for (let k = begin, j = 0; k < end; k++, j++) {
-    const r = rows[k];
-    gOrd[j] = g[r];
-    hOrd[j] = h[r];
+  const F = nFeatures;
+  if (nFeats === F) {
+    hist.fill(0, base, base + offsets[F] * HIST_SLOTS);
+    for (let k = begin; k < end; k++) {
+      const r = rows[k];
+      const gr = g[r];
+      const hr = h[r];
+      const pb = r * F;
+      for (let f = 0; f < F; f++) {
+        const idx = base + (offsets[f] + packed[pb + f]) * HIST_SLOTS;
+        hist[idx] += gr;
+        hist[idx + 1] += hr;
+        hist[idx + 2] += 1;
+      }
+    }
+    return;
   }
   for (let fi = 0; fi < nFeats; fi++) {
     const f = feats[fi];
-    const col = columns[f];
-    const fb = base + offsets[f] * HIST_SLOTS;
-    hist.fill(0, fb, base + offsets[f + 1] * HIST_SLOTS);
-    for (let k = begin, j = 0; k < end; k++, j++) {
-      const idx = fb + col[rows[k]] * HIST_SLOTS;
-      hist[idx] += gOrd[j];
-      hist[idx + 1] += hOrd[j];
+    hist.fill(0, base + offsets[f] * HIST_SLOTS, base + offsets[f + 1] * HIST_SLOTS);
+  }
+  for (let k = begin; k < end; k++) {
+    const r = rows[k];
+    const gr = g[r];
+    const hr = h[r];
+    const pb = r * F;
+    for (let fi = 0; fi < nFeats; fi++) {
+      const f = feats[fi];
+      const idx = base + (offsets[f] + packed[pb + f]) * HIST_SLOTS;
+      hist[idx] += gr;
+      hist[idx + 1] += hr;
       hist[idx + 2] += 1;
     }
   }
@@ -77,4 +107,31 @@ export function subtractHistogram(
     const d = smallerBase - parentBase;
     for (let i = parentBase + from, e = parentBase + to; i < e; i++) hist[i] -= hist[i + d];
   }
+}
+
+/**
+ * Stable in-place partition of rows[begin, begin+count): rows whose bin is in the 256-bit `leftSet`
+ * (flat.ts representation) first, both sides keeping their order; returns the left count. Keeping the
+ * rows sorted by index keeps every later pass over a node (histograms, gradients) a forward scan of
+ * memory. `scratch` needs `count` entries.
+ */
+export function partitionStable(
+  rows: Uint32Array,
+  begin: number,
+  count: number,
+  bins: Uint8Array,
+  leftSet: Uint32Array,
+  scratch: Uint32Array,
+): number {
+  let w = begin;
+  let nr = 0;
+  const end = begin + count;
+  for (let k = begin; k < end; k++) {
+    const r = rows[k];
+    const b = bins[r];
+    if (((leftSet[b >>> 5] >>> (b & 31)) & 1) === 1) rows[w++] = r;
+    else scratch[nr++] = r;
+  }
+  for (let i = 0; i < nr; i++) rows[w + i] = scratch[i];
+  return w - begin;
 }

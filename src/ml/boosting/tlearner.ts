@@ -121,12 +121,10 @@ export function fitTLearner(
   let base: GbmModel | null = null;
   let offset: Float64Array | undefined;
   if (options.base) {
-    base = fitGbmClassifier(data, rows, data.outcome, options.base, deriveSeed(seed, 2));
-    const raw = base.predictRaw(data, rows);
     offset = new Float64Array(data.n);
-    for (let k = 0; k < rows.length; k++) offset[rows[k]] = raw[k];
+    base = fitGbmClassifier(data, rows, data.outcome, options.base, deriveSeed(seed, 2), { trainScores: offset });
   }
-  const treated = fitGbmClassifier(data, tRows, data.outcome, options.arm, deriveSeed(seed, 1), offset);
-  const control = fitGbmClassifier(data, cRows, data.outcome, options.arm, deriveSeed(seed, 0), offset);
+  const treated = fitGbmClassifier(data, tRows, data.outcome, options.arm, deriveSeed(seed, 1), { offset });
+  const control = fitGbmClassifier(data, cRows, data.outcome, options.arm, deriveSeed(seed, 0), { offset });
   return new TLearnerModel(base, treated, control);
 }
