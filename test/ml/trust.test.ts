@@ -124,6 +124,9 @@ t.test('buildEvaluation assembles the block from out-of-fold scores', async (tt)
   tt.ok(ev.ate.ci95[0] <= ev.ate.estimate && ev.ate.estimate <= ev.ate.ci95[1]);
   tt.ok(ev.qini_coefficient !== null && ev.qini_coefficient > 0, `qini ${ev.qini_coefficient}`);
   tt.equal(ev.randomization_check.flagged, false);
+  // A precomputed randomization check gives the identical block (and the call is deterministic).
+  const pre = randomizationCheck(data, folds, 3);
+  tt.same(buildEvaluation({ t: data.treatment, y: data.outcome, oof, folds, data, contamination: 0, seed: 3, randomization: pre }).evaluation, ev);
   // Bonferroni for choosing among 6 configurations: p times 6 (capped at 1), test name says so.
   const ev6 = buildEvaluation({ t: data.treatment, y: data.outcome, oof, folds, data, contamination: 0, seed: 3, candidates: 6 }).evaluation;
   tt.ok(Math.abs(ev6.heterogeneity.p_value / ev.heterogeneity.p_value - 6) < 0.01, `adjusted ${ev6.heterogeneity.p_value}`);

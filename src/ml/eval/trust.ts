@@ -224,6 +224,11 @@ export interface EvaluationInput {
    * default 1. The heterogeneity p-value is Bonferroni-adjusted by this number.
    */
   candidates?: number;
+  /**
+   * A randomization check already computed (e.g. on another worker, in parallel with the rest); when
+   * absent, randomizationCheck(data, folds, seed) runs here (3 small GBM fits: most of this call's time).
+   */
+  randomization?: RandomizationCheck;
 }
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -263,7 +268,7 @@ export function buildEvaluation(input: EvaluationInput): { evaluation: Evaluatio
     incremental_conversions: round4(p.incremental_conversions),
     random: round4(p.random),
   }));
-  const rand = randomizationCheck(data, folds, seed);
+  const rand = input.randomization ?? randomizationCheck(data, folds, seed);
 
   const evaluation: Evaluation = {
     qini_coefficient: r4(finiteOrNull(qiniAucScore(y, oof, t))),
