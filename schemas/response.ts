@@ -40,6 +40,10 @@ export const FeatureImportance = Type.Object({
   importance: Type.Number(),
 });
 
+/** Issue 4 (trust): passed through from the engine when it provides them; described in docs/evaluation.md. */
+export const Evaluation = Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true });
+export const Warning = Type.Object({ code: Type.String(), message: Type.String() });
+
 export const UpliftResponse = Type.Object({
   average_treatment_effect: Type.Number(),
   treatment_cr: Type.Number(),
@@ -49,6 +53,8 @@ export const UpliftResponse = Type.Object({
   interpretation: Type.String(),
   model: Type.Optional(ModelInfo),
   feature_importance: Type.Optional(Type.Array(FeatureImportance)),
+  evaluation: Type.Optional(Evaluation),
+  warnings: Type.Optional(Type.Array(Warning)),
 });
 export type UpliftResponse = Static<typeof UpliftResponse>;
 export type ModelInfo = Static<typeof ModelInfo>;

@@ -25,6 +25,8 @@ export function round4(x: number): number {
 /** The SPEC response from the engine's result; `ids` in input order. */
 export function buildResponse(ids: readonly string[], r: PipelineResult): UpliftResponse {
   const n = ids.length;
+  // Issue-4 blocks, when the engine's result carries them (already rounded by the engine).
+  const extra = r as PipelineResult & { evaluation?: Record<string, unknown>; warnings?: Array<{ code: string; message: string }> };
   const details = new Array<{ id: string; uplift_score: number; uplift_decile: number }>(n);
   for (let i = 0; i < n; i++) details[i] = { id: ids[i], uplift_score: round4(r.scores[i]), uplift_decile: r.deciles[i] };
   return {
@@ -43,6 +45,8 @@ export function buildResponse(ids: readonly string[], r: PipelineResult): Uplift
       train_ms: Math.round(r.model.train_ms),
     },
     feature_importance: r.feature_importance.map((f) => ({ feature: f.feature, importance: round4(f.importance) })),
+    ...(extra.evaluation ? { evaluation: extra.evaluation } : {}),
+    ...(extra.warnings ? { warnings: extra.warnings } : {}),
   };
 }
 
