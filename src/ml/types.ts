@@ -86,6 +86,14 @@ export interface ForestConfig {
   maxFeatures: number;
   /** Bootstrap sample size as a share of the training rows. */
   sampleFraction: number;
+  /**
+   * Optional (default false). Honest trees: each tree draws sampleFraction of the rows WITHOUT
+   * replacement, grows its structure on a random half of them and estimates the leaf values on the
+   * other half.
+   */
+  honest?: boolean;
+  /** Optional (default 64): numeric thresholds tried per feature and node, at node-local quantiles. */
+  maxThresholds?: number;
 }
 
 export interface TLearnerConfig {

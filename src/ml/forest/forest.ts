@@ -26,6 +26,60 @@ export interface ForestBuffers {
   importance: Float64Array;
 }
 
+/**
+ * Prediction layout of a forest: all trees' nodes in one set of arrays (global node indices). Every
+ * split's right child is its left child + 1 (FlatTreeBuilder adds them in that order), so one step is
+ * node = next[node] + 1 - bit. A leaf loops onto itself (next = itself, feature 0, all-ones left set),
+ * so a tree is walked in exactly `depth` steps with no data-dependent exit.
+ */
+interface WalkArrays {
+  feature: Int32Array;
+  next: Int32Array;
+  leftSet: Uint32Array;
+  value: Float64Array;
+  root: Int32Array;
+  depth: Int32Array;
+}
+
+function walkArrays(trees: FlatTree[]): WalkArrays {
+  let N = 0;
+  for (const t of trees) N += t.feature.length;
+  const feature = new Int32Array(N);
+  const next = new Int32Array(N);
+  const leftSet = new Uint32Array(N * WORDS_PER_SET);
+  const value = new Float64Array(N);
+  const root = new Int32Array(trees.length);
+  const depth = new Int32Array(trees.length);
+  const nodeDepth: number[] = [];
+  let o = 0;
+  trees.forEach((t, i) => {
+    root[i] = o;
+    const n = t.feature.length;
+    nodeDepth.length = 0;
+    nodeDepth[0] = 0;
+    let maxD = 0;
+    for (let j = 0; j < n; j++) {
+      const g = o + j;
+      value[g] = t.value[j];
+      if (t.feature[j] < 0) {
+        feature[g] = 0;
+        next[g] = g;
+        leftSet.fill(0xffffffff, g * WORDS_PER_SET, (g + 1) * WORDS_PER_SET);
+      } else {
+        if (t.right[j] !== t.left[j] + 1) throw new Error('forest: right child must follow the left child');
+        feature[g] = t.feature[j];
+        next[g] = o + t.left[j];
+        leftSet.set(t.leftSet.subarray(j * WORDS_PER_SET, (j + 1) * WORDS_PER_SET), g * WORDS_PER_SET);
+        nodeDepth[t.left[j]] = nodeDepth[t.right[j]] = nodeDepth[j] + 1;
+        if (nodeDepth[j] + 1 > maxD) maxD = nodeDepth[j] + 1;
+      }
+    }
+    depth[i] = maxD;
+    o += n;
+  });
+  return { feature, next, leftSet, value, root, depth };
+}
+
 export class UpliftForest implements FittedModel {
   readonly treeList: FlatTree[];
   readonly treeIndex: Int32Array;
@@ -43,30 +97,63 @@ export class UpliftForest implements FittedModel {
     return this.treeList.length;
   }
 
+  private walk: WalkArrays | null = null;
+
+  /**
+   * Mean over trees of the leaf value each row reaches. Rows go in blocks of 256 whose bins are first
+   * copied row-major; each tree is then walked for every row of the block with a fixed number of
+   * branch-free steps (see WalkArrays). Sums run in tree order, so the result does not depend on how
+   * the forest was split into parts.
+   */
   predict(data: BinnedDataset, rows?: Uint32Array): Float64Array {
     const m = rows ? rows.length : data.n;
     const out = new Float64Array(m);
     const T = this.treeList.length;
-    if (T === 0) return out;
+    if (T === 0 || m === 0) return out;
+    const w = (this.walk ??= walkArrays(this.treeList));
+    const { feature, next, leftSet, value, root, depth } = w;
+    const F = Math.max(1, data.features.length);
     const columns = data.features.map((f) => f.bins);
-    for (let t = 0; t < T; t++) {
-      const tree = this.treeList[t];
-      const { feature, left, right, leftSet, value } = tree;
-      if (feature[0] < 0) {
-        const v = value[0];
-        for (let k = 0; k < m; k++) out[k] += v;
-        continue;
+    const BLOCK = 256;
+    const X = new Uint8Array(BLOCK * F);
+    for (let start = 0; start < m; start += BLOCK) {
+      const stop = Math.min(m, start + BLOCK);
+      for (let f = 0; f < columns.length; f++) {
+        const col = columns[f];
+        for (let k = start, p = f; k < stop; k++, p += F) X[p] = col[rows ? rows[k] : k];
       }
-      for (let k = 0; k < m; k++) {
-        const row = rows ? rows[k] : k;
-        let node = 0;
-        let f = feature[0];
-        while (f >= 0) {
-          const bin = columns[f][row];
-          node = ((leftSet[node * WORDS_PER_SET + (bin >>> 5)] >>> (bin & 31)) & 1) === 1 ? left[node] : right[node];
-          f = feature[node];
+      for (let t = 0; t < T; t++) {
+        const r0 = root[t];
+        const D = depth[t];
+        let k = start;
+        let base = 0;
+        // four rows walk in lock-step: independent load chains overlap in the CPU
+        for (; k + 3 < stop; k += 4, base += 4 * F) {
+          let n0 = r0, n1 = r0, n2 = r0, n3 = r0;
+          const b1 = base + F, b2 = b1 + F, b3 = b2 + F;
+          for (let d = 0; d < D; d++) {
+            const x0 = X[base + feature[n0]];
+            const x1 = X[b1 + feature[n1]];
+            const x2 = X[b2 + feature[n2]];
+            const x3 = X[b3 + feature[n3]];
+            n0 = next[n0] + 1 - ((leftSet[n0 * WORDS_PER_SET + (x0 >>> 5)] >>> (x0 & 31)) & 1);
+            n1 = next[n1] + 1 - ((leftSet[n1 * WORDS_PER_SET + (x1 >>> 5)] >>> (x1 & 31)) & 1);
+            n2 = next[n2] + 1 - ((leftSet[n2 * WORDS_PER_SET + (x2 >>> 5)] >>> (x2 & 31)) & 1);
+            n3 = next[n3] + 1 - ((leftSet[n3 * WORDS_PER_SET + (x3 >>> 5)] >>> (x3 & 31)) & 1);
+          }
+          out[k] += value[n0];
+          out[k + 1] += value[n1];
+          out[k + 2] += value[n2];
+          out[k + 3] += value[n3];
         }
-        out[k] += value[node];
+        for (; k < stop; k++, base += F) {
+          let node = r0;
+          for (let d = 0; d < D; d++) {
+            const bin = X[base + feature[node]];
+            node = next[node] + 1 - ((leftSet[node * WORDS_PER_SET + (bin >>> 5)] >>> (bin & 31)) & 1);
+          }
+          out[k] += value[node];
+        }
       }
     }
     const inv = 1 / T;
@@ -161,20 +248,52 @@ export function fitUpliftForest(
     minSamplesTreatment: config.minSamplesTreatment,
     nReg: config.nReg,
     featuresPerNode: featuresPerNode(config.maxFeatures, F),
+    ...(config.maxThresholds ? { maxThresholds: config.maxThresholds } : {}),
   });
   const n = rows.length;
   const m = Math.max(1, Math.round(config.sampleFraction * n));
-  const sample = new Uint32Array(m);
+  const sample = new Uint32Array(Math.max(m, n));
+  const draws = new Uint32Array(n);
+  const weight = new Uint8Array(data.n);
+  const honest = config.honest === true;
   const trees: FlatTree[] = [];
   const count = Math.max(0, t1 - t0);
   const treeIndex = new Int32Array(count);
   const imp = new Float64Array(count * F);
   for (let k = t0; k < t1; k++) {
     const rng = createRng(deriveSeed(seed, k));
-    for (let i = 0; i < m; i++) sample[i] = rows[rng.int(n)];
     const i = k - t0;
     treeIndex[i] = k;
-    trees.push(grower.grow(sample, m, rng, imp.subarray(i * F, (i + 1) * F)));
+    if (honest) {
+      // subsample without replacement (selection sampling, in row order), then alternate halves
+      let need = Math.min(m, n);
+      let a = 0, b = m;
+      for (let j = 0; j < n && need > 0; j++) {
+        if (rng.next() * (n - j) < need) {
+          need--;
+          if (rng.next() < 0.5) sample[a++] = rows[j];
+          else sample[--b] = rows[j];
+        }
+      }
+      // sample[0, a) grows the structure, sample[b, m) estimates the leaves
+      const tree = grower.grow(sample, a, rng, imp.subarray(i * F, (i + 1) * F));
+      trees.push(grower.reestimate(tree, sample, b, m - b));
+      continue;
+    }
+    // bootstrap: m draws with replacement; each drawn row appears once, in the order of `rows`, with
+    // its multiplicity as weight (weighted histograms count it that many times)
+    draws.fill(0);
+    for (let q = 0; q < m; q++) draws[rng.int(n)]++;
+    let distinct = 0;
+    for (let j = 0; j < n; j++) {
+      const c = draws[j];
+      if (c === 0) continue;
+      const r = rows[j];
+      if (weight[r] === 0) sample[distinct++] = r; // (a row listed twice in `rows` is merged)
+      weight[r] = Math.min(255, weight[r] + c);
+    }
+    trees.push(grower.grow(sample, distinct, rng, imp.subarray(i * F, (i + 1) * F), weight));
+    for (let j = 0; j < distinct; j++) weight[sample[j]] = 0;
   }
   return new UpliftForest(trees, treeIndex, imp, F);
 }

@@ -27,8 +27,8 @@
  */
 import type { BinnedDataset, Criterion } from '../types.js';
 import type { Rng } from '../rng.js';
-import { FlatTreeBuilder, WORDS_PER_SET, partition, type FlatTree } from './flat.js';
-import { SLOTS, buildHistogram, histogramLayout, subtractHistogram, type HistogramLayout } from './histogram.js';
+import { FlatTreeBuilder, WORDS_PER_SET, type FlatTree } from './flat.js';
+import { SLOTS, buildHistogram, buildWeightedHistogram, histogramLayout, subtractHistogram, type HistogramLayout } from './histogram.js';
 import { divergenceFor, normalization, type Divergence } from './criteria/index.js';
 
 export interface UpliftTreeParams {
@@ -41,6 +41,12 @@ export interface UpliftTreeParams {
   featuresPerNode: number;
   /** Apply the split normalisation (default true, as causalml). */
   normalize?: boolean;
+  /**
+   * At most about this many thresholds per numeric feature and node: a threshold is tried after a bin
+   * only once the rows accumulated since the last tried threshold reach node rows / maxThresholds
+   * (node-local quantiles; causalml tries 11 fixed percentiles). >= 256 tries every bin. Default 64.
+   */
+  maxThresholds?: number;
 }
 
 /** Best split found by `findBestSplit` (kept in the grower's fields to avoid allocation). */
@@ -92,11 +98,13 @@ export class UpliftTreeGrower {
   private builder = new FlatTreeBuilder(64);
   private importanceOut: Float64Array | null = null;
   private rng: Rng | null = null;
+  private weight: Uint8Array | null = null;
+  private scratch = new Uint32Array(1024);
 
   constructor(data: BinnedDataset, params: UpliftTreeParams, layout?: HistogramLayout) {
     this.data = data;
     this.layout = layout ?? histogramLayout(data);
-    this.params = { normalize: true, ...params };
+    this.params = { normalize: true, maxThresholds: 64, ...params };
     this.divergence = divergenceFor(params.criterion);
     const F = data.features.length;
     this.kinds = new Uint8Array(F);
@@ -117,12 +125,13 @@ export class UpliftTreeGrower {
    * Grows one tree on rows[0, count) (the array is reordered in place). `rng` drives feature sampling;
    * split gains are added to `importance` (length = feature count) when given.
    */
-  grow(rows: Uint32Array, count: number, rng: Rng, importance?: Float64Array): FlatTree {
+  grow(rows: Uint32Array, count: number, rng: Rng, importance?: Float64Array, weight?: Uint8Array): FlatTree {
     this.builder = new FlatTreeBuilder(64);
     this.importanceOut = importance ?? null;
     this.rng = rng;
+    this.weight = weight ?? null;
     const root = this.acquire();
-    buildHistogram(this.layout, root, rows, 0, count);
+    this.histogram(root, rows, 0, count);
     // node totals from the first feature's histogram (every feature sums to the same totals)
     let nt = 0, yt = 0, nc = 0, yc = 0;
     if (this.layout.columns.length > 0) {
@@ -133,8 +142,9 @@ export class UpliftTreeGrower {
     } else {
       const code = this.layout.code;
       for (let k = 0; k < count; k++) {
+        const w = this.weight ? this.weight[rows[k]] : 1;
         const c = code[rows[k]];
-        if (c & 2) { nc++; yc += c & 1; } else { nt++; yt += c & 1; }
+        if (c & 2) { nc += w; yc += (c & 1) * w; } else { nt += w; yt += (c & 1) * w; }
       }
     }
     const pt = nt > 0 ? yt / nt : 0;
@@ -143,11 +153,88 @@ export class UpliftTreeGrower {
     this.growNode(node, rows, 0, count, root, 0, nt, yt, nc, yc, pt, pc);
     this.importanceOut = null;
     this.rng = null;
+    this.weight = null;
     return this.builder.finish();
   }
 
-  private canSplit(count: number, depth: number): boolean {
-    return depth < this.params.maxDepth && count >= 2 * Math.max(1, this.params.minSamplesLeaf);
+  private histogram(hist: Float64Array, rows: Uint32Array, begin: number, count: number): void {
+    if (this.weight) buildWeightedHistogram(this.layout, hist, rows, begin, count, this.weight);
+    else buildHistogram(this.layout, hist, rows, begin, count);
+  }
+
+  /**
+   * Honest leaf values: replaces tree.value by estimates from rows[begin, begin+count) (rows the
+   * structure was not grown on). Counts are summed per node; values are computed top-down with the
+   * same shrinkage as during growth (root: raw rates of these rows). Returns the tree for chaining.
+   */
+  reestimate(tree: FlatTree, rows: Uint32Array, begin: number, count: number): FlatTree {
+    const N = tree.feature.length;
+    const cnt = new Float64Array(N * 4);
+    const code = this.layout.code;
+    const columns = this.layout.columns;
+    const { feature, left, right, leftSet, value } = tree;
+    for (let k = begin; k < begin + count; k++) {
+      const r = rows[k];
+      let node = 0;
+      while (feature[node] >= 0) {
+        const bin = columns[feature[node]][r];
+        node = ((leftSet[node * WORDS_PER_SET + (bin >>> 5)] >>> (bin & 31)) & 1) === 1 ? left[node] : right[node];
+      }
+      const c = code[r];
+      const o = node * 4 + (c & 2);
+      cnt[o] += 1;
+      cnt[o + 1] += c & 1;
+    }
+    // children always have larger indices than their parent: sum leaves up in reverse order
+    for (let i = N - 1; i >= 0; i--) {
+      if (feature[i] < 0) continue;
+      for (let s = 0; s < 4; s++) cnt[i * 4 + s] = cnt[left[i] * 4 + s] + cnt[right[i] * 4 + s];
+    }
+    const pt = new Float64Array(N);
+    const pc = new Float64Array(N);
+    pt[0] = cnt[0] > 0 ? cnt[1] / cnt[0] : 0;
+    pc[0] = cnt[2] > 0 ? cnt[3] / cnt[2] : 0;
+    value[0] = pt[0] - pc[0];
+    const { nReg, minSamplesTreatment: mst } = this.params;
+    for (let i = 0; i < N; i++) {
+      if (feature[i] < 0) continue;
+      for (const ch of [left[i], right[i]]) {
+        const nt = cnt[ch * 4], nc = cnt[ch * 4 + 2];
+        pt[ch] = nt > mst ? (cnt[ch * 4 + 1] + pt[i] * nReg) / (nt + nReg) : pt[i];
+        pc[ch] = nc > mst ? (cnt[ch * 4 + 3] + pc[i] * nReg) / (nc + nReg) : pc[i];
+        value[ch] = pt[ch] - pc[ch];
+      }
+    }
+    return tree;
+  }
+
+  /**
+   * Stable, branch-free partition of rows[begin, begin+count): rows whose bin is in the left set come
+   * first, both sides keep their order (flat.ts `partition` semantics, but stable, which keeps later
+   * histogram passes close to row order). Right-going rows wait in a scratch buffer.
+   */
+  private partition(rows: Uint32Array, begin: number, count: number, bins: Uint8Array, leftSet: Uint32Array, setOffset: number): number {
+    let scratch = this.scratch;
+    if (scratch.length < count) scratch = this.scratch = new Uint32Array(Math.max(count, 2 * scratch.length));
+    let l = begin;
+    let r = 0;
+    const end = begin + count;
+    for (let k = begin; k < end; k++) {
+      const row = rows[k];
+      const bin = bins[row];
+      const bit = (leftSet[setOffset + (bin >>> 5)] >>> (bin & 31)) & 1;
+      rows[l] = row;
+      scratch[r] = row;
+      l += bit;
+      r += 1 - bit;
+    }
+    rows.set(scratch.subarray(0, r), l);
+    return l - begin;
+  }
+
+  /** `n` = the node's (weighted) row count. */
+  private canSplit(n: number, depth: number): boolean {
+    return depth < this.params.maxDepth && n >= 2 * Math.max(1, this.params.minSamplesLeaf);
   }
 
   private growNode(
@@ -164,7 +251,7 @@ export class UpliftTreeGrower {
     pt: number,
     pc: number,
   ): void {
-    if (!this.canSplit(count, depth)) {
+    if (count < 2 || !this.canSplit(nt + nc, depth)) {
       this.release(hist);
       return;
     }
@@ -186,10 +273,10 @@ export class UpliftTreeGrower {
     const left = b.addLeaf(lpt - lpc);
     const right = b.addLeaf(rpt - rpc);
     b.setSplit(node, f, best.leftBins.subarray(0, best.leftCount), left, right);
-    const nLeft = partition(rows, begin, count, this.data.features[f].bins, b.leftSet, node * WORDS_PER_SET);
+    const nLeft = this.partition(rows, begin, count, this.data.features[f].bins, b.leftSet, node * WORDS_PER_SET);
     const nRight = count - nLeft;
-    const splitL = this.canSplit(nLeft, depth + 1);
-    const splitR = this.canSplit(nRight, depth + 1);
+    const splitL = nLeft >= 2 && this.canSplit(lnt + lnc, depth + 1);
+    const splitR = nRight >= 2 && this.canSplit(rnt + rnc, depth + 1);
     let histL: Float64Array;
     let histR: Float64Array;
     if (!splitL && !splitR) {
@@ -199,12 +286,12 @@ export class UpliftTreeGrower {
     // smaller child from its rows, larger = parent - smaller (in the parent's buffer)
     const small = this.acquire();
     if (nLeft <= nRight) {
-      buildHistogram(this.layout, small, rows, begin, nLeft);
+      this.histogram(small, rows, begin, nLeft);
       subtractHistogram(hist, hist, small, this.histSize);
       histL = small;
       histR = hist;
     } else {
-      buildHistogram(this.layout, small, rows, begin + nLeft, nRight);
+      this.histogram(small, rows, begin + nLeft, nRight);
       subtractHistogram(hist, hist, small, this.histSize);
       histL = hist;
       histR = small;
@@ -284,7 +371,11 @@ export class UpliftTreeGrower {
     const d = this.divergence;
     let gain = (nl * d(lpt, lpc) + nr * d(rpt, rpc)) / (nl + nr) - this.score;
     if (gain <= 0) return gain;
-    if (this.params.normalize) gain /= normalization(this.NT, this.NC, lnt, lnc);
+    if (this.params.normalize) {
+      // the normalisation is >= 1/2: skip computing it when even 2 * gain cannot beat the best so far
+      if (2 * gain <= this.candGain) return 0;
+      gain /= normalization(this.NT, this.NC, lnt, lnc);
+    }
     return gain;
   }
 
@@ -307,11 +398,16 @@ export class UpliftTreeGrower {
     const hasMissing = m0 + m2 > 0;
     if (hasMissing) this.consider(m0, m1, m2, m3, 0, true);
     let lnt = 0, lyt = 0, lnc = 0, lyc = 0;
+    const maxT = this.params.maxThresholds;
+    const step = maxT >= 256 ? 0 : (this.NT + this.NC) / maxT;
+    let next = step;
     for (let b = 1; b < B; b++) {
       const o = base + b * SLOTS;
       const a0 = hist[o], a2 = hist[o + 2];
       if (a0 + a2 === 0) continue;
       lnt += a0; lyt += hist[o + 1]; lnc += a2; lyc += hist[o + 3];
+      if (lnt + lnc < next) continue;
+      next = lnt + lnc + step;
       this.consider(lnt, lyt, lnc, lyc, b, false);
       if (hasMissing) this.consider(lnt + m0, lyt + m1, lnc + m2, lyc + m3, b, true);
     }
