@@ -66,6 +66,40 @@ export function modelFromBuffers(b: ModelBuffers): FittedModel {
   return b.family === 'uplift_rf' ? UpliftForest.fromBuffers(b.forest) : TLearnerModel.fromBuffers(b.tlearner);
 }
 
+/**
+ * The mean of several fitted models: predict = mean of the members' predictions (summed in member
+ * order); importance = mean of the members' importances, each first normalised to sum 1 (gain scales
+ * differ between families).
+ */
+export class AveragedModel implements FittedModel {
+  constructor(readonly members: FittedModel[]) {
+    if (members.length === 0) throw new RangeError('AveragedModel: no members');
+  }
+
+  predict(data: BinnedDataset, rows?: Uint32Array): Float64Array {
+    const out = this.members[0].predict(data, rows);
+    for (let m = 1; m < this.members.length; m++) {
+      const p = this.members[m].predict(data, rows);
+      for (let i = 0; i < out.length; i++) out[i] += p[i];
+    }
+    const inv = 1 / this.members.length;
+    for (let i = 0; i < out.length; i++) out[i] *= inv;
+    return out;
+  }
+
+  importance(): Float64Array {
+    let out: Float64Array | null = null;
+    for (const m of this.members) {
+      const imp = m.importance();
+      let total = 0;
+      for (let j = 0; j < imp.length; j++) total += imp[j] > 0 ? imp[j] : 0;
+      if (!out) out = new Float64Array(imp.length);
+      if (total > 0) for (let j = 0; j < imp.length; j++) out[j] += (imp[j] > 0 ? imp[j] : 0) / total / this.members.length;
+    }
+    return out as Float64Array;
+  }
+}
+
 /** Hyper-parameters of a configuration as a flat record (family and criterion excluded). */
 export function hyperparameters(config: ModelConfig): Record<string, number | string> {
   if (config.family === 'uplift_rf') {

@@ -10,9 +10,12 @@
  * Steps:
  *   prepare(raw, options)                          -> { data, folds, grid, options }
  *   cvTask(data, folds, grid[i], i, f, seed)       -> predictions for fold f's test rows (ascending row order)
- *   select(data, folds, grid, preds[i][f])         -> { bestIndex, cv, oof }   (highest mean fold Qini; ties -> lower index)
- *   finalFit(data, grid[best], seed, treeRange?)   -> FittedModel (parts merged with mergeModelParts)
- *   finish(prepared, selection, model, trainMs)    -> PipelineResult
+ *   select(data, folds, grid, preds[i][f])         -> { bestIndex, members, cv, oof }
+ *        (highest mean fold Qini over the grid plus, for "auto", the blend of the best forest and the best
+ *         T-learner; ties -> lower index)
+ *   finalFit(data, grid[m], seed, treeRange?)      -> FittedModel for each m in members (forest tree-range
+ *        parts merged with mergeModelParts), then combineMembers(models) (one model, or their mean)
+ *   finish(prepared, selection, model, trainMs)    -> PipelineResult (+ calibration)
  */
 import type {
   BinnedDataset,
@@ -30,7 +33,7 @@ import { qiniAucScoreOfRows } from './eval/qini.js';
 import { summarize, conversionRates } from './eval/summary.js';
 import { interpret } from './eval/interpret.js';
 import { ateWithInterval, crossFitHeterogeneityTest, type CrossFitHeterogeneityResult } from './eval/stats.js';
-import { describeConfig, fitModel, gridFor, hyperparameters, mergeModelParts } from './models.js';
+import { AveragedModel, describeConfig, fitModel, gridFor, hyperparameters, mergeModelParts } from './models.js';
 
 /** Seed used when the request gives none. */
 export const DEFAULT_SEED = 20240611;
@@ -93,9 +96,12 @@ export function cvTask(
 }
 
 export interface Selection {
+  /** Index of the chosen candidate in `cv` (grid configurations first, then the blend if any). */
   bestIndex: number;
+  /** Grid indices of the configurations to refit on all rows; their predictions are averaged. */
+  members: number[];
   cv: CvEntry[];
-  /** Out-of-fold predictions of the chosen configuration, per row. */
+  /** Out-of-fold predictions of the chosen candidate, per row. */
   oof: Float64Array;
 }
 
@@ -106,11 +112,19 @@ function foldCount(folds: Uint8Array): number {
   return k;
 }
 
+/** Label of the blend candidate in model.cv. */
+export function blendLabel(grid: ModelConfig[], members: number[]): string {
+  return `blend mean(${members.map((i) => describeConfig(grid[i])).join(' | ')})`;
+}
+
 /**
  * Scores every configuration by the mean of its per-fold Qini coefficients (scikit-uplift's
- * qini_auc_score(negative_effect=True) on each fold's test rows) and picks the highest; ties and NaN
- * (a fold whose Qini is undefined makes the mean NaN, which never wins) go to the lower index.
- * cvPredictions[i][f] = cvTask(..., grid[i], i, f, ...).
+ * qini_auc_score(negative_effect=True) on each fold's test rows). When the grid holds both families
+ * ("auto"), one more candidate is scored at no extra fitting cost: the blend of the best forest and the
+ * best T-learner (each the highest mean Qini of its family, ties -> lower index), whose fold predictions
+ * are the mean of theirs. The highest mean Qini wins; ties and NaN (a fold whose Qini is undefined makes
+ * the mean NaN, which never wins) go to the lower index, so the blend must strictly beat every single
+ * configuration. cvPredictions[i][f] = cvTask(..., grid[i], i, f, ...).
  */
 export function select(
   data: BinnedDataset,
@@ -120,28 +134,59 @@ export function select(
 ): Selection {
   const k = foldCount(folds);
   const tests = Array.from({ length: k }, (_, f) => foldRows(folds, f).test);
-  let bestIndex = 0;
-  let bestMean = -Infinity;
+  const foldQini = (preds: Float64Array[]): number[] =>
+    tests.map((rows, f) => qiniAucScoreOfRows(data.outcome, data.treatment, rows, preds[f]));
   const cv: CvEntry[] = grid.map((config, i) => {
-    const fold_qini = tests.map((rows, f) => {
+    const preds = tests.map((rows, f) => {
       const p = cvPredictions[i]?.[f];
       if (!p || p.length !== rows.length) throw new RangeError(`select: missing predictions for config ${i} fold ${f}`);
-      return qiniAucScoreOfRows(data.outcome, data.treatment, rows, p);
+      return p;
     });
-    const mean_qini = fold_qini.reduce((a, b) => a + b, 0) / k;
-    if (mean_qini > bestMean) {
-      bestMean = mean_qini;
+    const fold_qini = foldQini(preds);
+    return { config: describeConfig(config), mean_qini: fold_qini.reduce((a, b) => a + b, 0) / k, fold_qini };
+  });
+  const bestOf = (family: ModelConfig['family']): number => {
+    let best = -1;
+    for (let i = 0; i < grid.length; i++) {
+      if (grid[i].family !== family) continue;
+      if (best < 0 || cv[i].mean_qini > cv[best].mean_qini || (Number.isNaN(cv[best].mean_qini) && !Number.isNaN(cv[i].mean_qini))) best = i;
+    }
+    return best;
+  };
+  const candidates: { members: number[]; preds: Float64Array[] }[] = grid.map((_, i) => ({
+    members: [i],
+    preds: cvPredictions[i],
+  }));
+  const bf = bestOf('uplift_rf');
+  const bt = bestOf('t_learner');
+  if (bf >= 0 && bt >= 0) {
+    const preds = tests.map((rows, f) => {
+      const a = cvPredictions[bf][f];
+      const b = cvPredictions[bt][f];
+      const out = new Float64Array(rows.length);
+      for (let j = 0; j < rows.length; j++) out[j] = (a[j] + b[j]) / 2;
+      return out;
+    });
+    const fold_qini = foldQini(preds);
+    cv.push({ config: blendLabel(grid, [bf, bt]), mean_qini: fold_qini.reduce((a, b) => a + b, 0) / k, fold_qini });
+    candidates.push({ members: [bf, bt], preds });
+  }
+  let bestIndex = 0;
+  let bestMean = -Infinity;
+  cv.forEach((c, i) => {
+    if (c.mean_qini > bestMean) {
+      bestMean = c.mean_qini;
       bestIndex = i;
     }
-    return { config: describeConfig(config), mean_qini, fold_qini };
   });
+  const chosen = candidates[bestIndex];
   const oof = new Float64Array(data.n);
   for (let f = 0; f < k; f++) {
     const rows = tests[f];
-    const p = cvPredictions[bestIndex][f];
+    const p = chosen.preds[f];
     for (let j = 0; j < rows.length; j++) oof[rows[j]] = p[j];
   }
-  return { bestIndex, cv, oof };
+  return { bestIndex, members: chosen.members, cv, oof };
 }
 
 export function finalSeed(seed: number): number {
@@ -161,6 +206,22 @@ export function finalFit(
 }
 
 export { mergeModelParts };
+
+/** The final model from the fitted members (grid order of selection.members): one, or their mean. */
+export function combineMembers(models: FittedModel[]): FittedModel {
+  return models.length === 1 ? models[0] : new AveragedModel(models);
+}
+
+/** A blend's hyper-parameters: each member's, prefixed by its family, plus the weights. */
+export function blendHyperparameters(members: ModelConfig[]): Record<string, number | string> {
+  const h: Record<string, number | string> = {};
+  for (const m of members) {
+    if (m.family === 'uplift_rf') h['uplift_rf.criterion'] = m.criterion;
+    for (const [key, v] of Object.entries(hyperparameters(m))) h[`${m.family}.${key}`] = v;
+  }
+  h.weights = members.map(() => (1 / members.length).toString()).join(',');
+  return h;
+}
 
 /** Gain-based importance normalised to sum 1, descending (ties by feature order); all 0 if no gain. */
 export function featureImportance(
@@ -248,7 +309,8 @@ export type PipelineOutput = PipelineResult & { calibration: Calibration };
 /** Scores every row with the final model and builds the result. */
 export function finish(prepared: Prepared, selection: Selection, model: FittedModel, trainMs: number): PipelineOutput {
   const { data, folds, grid, options } = prepared;
-  const config = grid[selection.bestIndex];
+  const members = selection.members.map((i) => grid[i]);
+  const config = members[0];
   const { scores: raw, calibration } = calibrateScores(
     data,
     selection.oof,
@@ -269,9 +331,9 @@ export function finish(prepared: Prepared, selection: Selection, model: FittedMo
     decile_summary: s.decile_summary,
     interpretation: interpret({ ...s, ate_ci95: ate.ci95, uniform: !calibration.test.significant }),
     model: {
-      type: config.family,
+      type: members.length === 1 ? config.family : 'blend',
       criterion: config.family === 'uplift_rf' ? config.criterion : null,
-      hyperparameters: hyperparameters(config),
+      hyperparameters: members.length === 1 ? hyperparameters(config) : blendHyperparameters(members),
       seed: options.seed,
       cv: selection.cv,
       train_ms: trainMs,
@@ -298,7 +360,7 @@ export function runPipeline(raw: RawDataset, opts: PipelineInput = {}, clock: ()
     Array.from({ length: k }, (_, f) => cvTask(data, folds, config, i, f, options.seed)),
   );
   const selection = select(data, folds, grid, preds);
-  const model = finalFit(data, grid[selection.bestIndex], options.seed);
+  const model = combineMembers(selection.members.map((i) => finalFit(data, grid[i], options.seed)));
   const trainMs = clock() - t0;
   return finish(prepared, selection, model, trainMs);
 }

@@ -135,7 +135,9 @@ export interface CvEntry {
 }
 
 export interface ModelReport {
-  type: 'uplift_rf' | 't_learner';
+  /** 'blend' = mean of the best forest and the best T-learner (options.model "auto" only). */
+  type: 'uplift_rf' | 't_learner' | 'blend';
+  /** The forest's criterion (also for a blend); null for a T-learner. */
   criterion: Criterion | null;
   hyperparameters: Record<string, number | string>;
   seed: number;

@@ -1,7 +1,8 @@
 import t from 'tap';
 import {
-  runPipeline, prepare, cvTask, select, finalFit, finish, mergeModelParts, resolveOptions, DEFAULT_SEED,
+  runPipeline, prepare, cvTask, select, finalFit, finish, mergeModelParts, combineMembers, resolveOptions, DEFAULT_SEED,
 } from '../../src/ml/pipeline.js';
+import type { FittedModel } from '../../src/ml/types.js';
 import { gridFor, describeConfig } from '../../src/ml/models.js';
 import { toRawDataset } from '../../src/ml/data/columnar.js';
 import { foldRows } from '../../src/ml/eval/folds.js';
@@ -58,6 +59,38 @@ t.test('select: highest mean fold Qini wins, ties -> lower index, oof from the w
   t.equal(sel.bestIndex, 2, 'tie between 2 and 3 goes to 2');
   for (let f = 0; f < 3; f++) tests[f].forEach((r, j) => { if (sel.oof[r] !== preds[2][f][j]) t.fail(`oof row ${r}`); });
   t.throws(() => select(data, folds, grid, preds.slice(0, 3)));
+  t.equal(sel.cv.length, 4, 'forest-only grid: no blend candidate');
+  t.same(sel.members, [2]);
+});
+
+t.test('select: the blend of the best forest and the best T-learner', async (t) => {
+  const raw = toRawDataset(campaign(900, 6));
+  const { data, folds } = prepare(raw, { seed: 4 });
+  const tests = [0, 1, 2].map((f) => foldRows(folds, f).test);
+  const auto = gridFor('auto');
+  const fi = auto.findIndex((c) => c.family === 'uplift_rf');
+  const ti = auto.findIndex((c) => c.family === 't_learner');
+  const grid = [auto[fi], auto[fi], auto[ti], auto[ti]];
+  const rng = createRng(10);
+  const truth = (r: number) => data.outcome[r] * (data.treatment[r] === 1 ? 1 : -1);
+  // two noisy views of the same signal with independent noise: their mean is the better ranking
+  const noisy = (w: number) => tests.map((rows) => Float64Array.from(rows, (r) => truth(r) + w * (rng.next() - 0.5)));
+  const preds = [noisy(6), noisy(3), noisy(6), noisy(3)];
+  const sel = select(data, folds, grid, preds);
+  t.equal(sel.cv.length, 5, 'grid + blend');
+  t.match(sel.cv[4].config, /^blend mean\(uplift_rf .* \| t_learner .*\)$/);
+  const means = sel.cv.map((c) => c.mean_qini);
+  // best of each family: the less noisy ones (1 and 3), if their Qini is higher
+  const bf = means[1] > means[0] ? 1 : 0;
+  const bt = means[3] > means[2] ? 3 : 2;
+  const blend = tests.map((rows, f) => Float64Array.from(rows, (_, j) => (preds[bf][f][j] + preds[bt][f][j]) / 2));
+  const q = tests.map((rows, f) => qiniAucScoreOfRows(data.outcome, data.treatment, rows, blend[f]));
+  t.same(sel.cv[4].fold_qini, q);
+  const best = means.indexOf(Math.max(...means));
+  t.equal(sel.bestIndex, best);
+  t.ok(best === 4, `blend wins here: ${means.map((m) => m.toFixed(4))}`);
+  t.same(sel.members, [bf, bt]);
+  tests.forEach((rows, f) => rows.forEach((r, j) => { if (sel.oof[r] !== blend[f][j]) t.fail(`oof ${r}`); }));
 });
 
 t.test('runPipeline: result contract, determinism, distribution-independence', async (t) => {
@@ -71,7 +104,7 @@ t.test('runPipeline: result contract, determinism, distribution-independence', a
   t.equal(a.scores.length, 2400);
   t.ok(a.scores.every((v) => v >= -1 && v <= 1));
   t.equal(a.decile_summary.reduce((s, r) => s + r.n_customers, 0), 2400);
-  t.equal(a.model.cv.length, gridFor('auto').length);
+  t.equal(a.model.cv.length, gridFor('auto').length + 1, 'grid + blend');
   t.equal(a.model.seed, 11);
   const best = a.model.cv.reduce((x, y) => (y.mean_qini > x.mean_qini ? y : x));
   t.match(best.config, a.model.type);
@@ -89,12 +122,16 @@ t.test('runPipeline: result contract, determinism, distribution-independence', a
   for (let i = prep.grid.length - 1; i >= 0; i--)
     for (let f = 2; f >= 0; f--) preds[i][f] = cvTask(prep.data, prep.folds, prep.grid[i], i, f, 11);
   const sel = select(prep.data, prep.folds, prep.grid, preds);
-  const config = prep.grid[sel.bestIndex];
-  let model;
-  if (config.family === 'uplift_rf') {
-    const cut = Math.floor(config.nTrees / 3);
-    model = mergeModelParts([finalFit(prep.data, config, 11, [0, cut]), finalFit(prep.data, config, 11, [cut, config.nTrees])]);
-  } else model = finalFit(prep.data, config, 11);
+  // members fitted in reverse order, each forest in two tree ranges
+  const fitted = new Map<number, FittedModel>();
+  for (const m of [...sel.members].reverse()) {
+    const config = prep.grid[m];
+    if (config.family === 'uplift_rf') {
+      const cut = Math.floor(config.nTrees / 3);
+      fitted.set(m, mergeModelParts([finalFit(prep.data, config, 11, [0, cut]), finalFit(prep.data, config, 11, [cut, config.nTrees])]));
+    } else fitted.set(m, finalFit(prep.data, config, 11));
+  }
+  const model = combineMembers(sel.members.map((m) => fitted.get(m) as FittedModel));
   const c = finish(prep, sel, model, 0);
   t.same(Buffer.from(c.scores.buffer), Buffer.from(a.scores.buffer), 'stepwise == runPipeline, byte for byte');
   t.same(c.oof, a.oof);
