@@ -1,0 +1,42 @@
+import t from 'tap';
+import { availableCores, DEFAULT_BODY_LIMIT, loadConfig, MAX_BODY_LIMIT } from '../../src/config.js';
+
+t.test('defaults', async (t) => {
+  const c = loadConfig({});
+  t.same(c, {
+    port: 3000,
+    host: '127.0.0.1',
+    logLevel: 'info',
+    poolSize: availableCores(),
+    maxQueue: 8,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    keysFile: './var/keys.json',
+    shutdownGraceS: 60,
+  });
+  t.ok(DEFAULT_BODY_LIMIT >= 1_000_000 * 280, 'default body limit fits 1 M lab rows (~280 bytes each)');
+  t.ok(DEFAULT_BODY_LIMIT <= MAX_BODY_LIMIT, 'and stays under the largest V8 string');
+});
+
+t.test('every variable is read', async (t) => {
+  const c = loadConfig({
+    PORT: '8080',
+    HOST: '0.0.0.0',
+    LOG_LEVEL: 'debug',
+    POOL_SIZE: '3',
+    MAX_QUEUE: '0',
+    BODY_LIMIT: '1048576',
+    UPLIFT_KEYS_FILE: '/data/keys.json',
+    SHUTDOWN_GRACE_S: '5',
+  });
+  t.same(c, { port: 8080, host: '0.0.0.0', logLevel: 'debug', poolSize: 3, maxQueue: 0, bodyLimit: 1048576, keysFile: '/data/keys.json', shutdownGraceS: 5 });
+});
+
+t.test('bad values are rejected with the variable named', async (t) => {
+  t.throws(() => loadConfig({ PORT: 'http' }), /PORT must be an integer/);
+  t.throws(() => loadConfig({ PORT: '70000' }), /PORT must be between/);
+  t.throws(() => loadConfig({ POOL_SIZE: '0' }), /POOL_SIZE must be between 1/);
+  t.throws(() => loadConfig({ POOL_SIZE: '1.5' }), /POOL_SIZE must be an integer/);
+  t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of/);
+  t.throws(() => loadConfig({ BODY_LIMIT: String(2 ** 30) }), /BODY_LIMIT must be between/);
+  t.throws(() => loadConfig({ MAX_QUEUE: '-1' }), /MAX_QUEUE must be an integer/);
+});
