@@ -65,7 +65,7 @@ try {
     if (top.observed_uplift > bottom.observed_uplift) summary.top_above_bottom++;
     if (ev.randomization_check.flagged) summary.flagged++;
     console.log(JSON.stringify({
-      seed, chosen: res.model.type, p: ev.heterogeneity.p_value, fold_p: ev.heterogeneity.fold_p_values, G: res.model.cv.length, slope: ev.heterogeneity.slope,
+      seed, chosen: res.model.type, p: ev.heterogeneity.p_value, fold_p: ev.heterogeneity.fold_p_values, G: res.model.cv.length, slope: ev.heterogeneity.slope, slope_se: ev.heterogeneity.slope_se,
       sig: ev.heterogeneity.significant, ate: ev.ate.estimate, ci: ev.ate.ci95, true_ate: Number(trueAte.toFixed(4)), covers,
       qini: ev.qini_coefficient, obs_bottom: bottom.observed_uplift, obs_top: top.observed_uplift,
       obs_by_decile: d.map((x) => x.observed_uplift),

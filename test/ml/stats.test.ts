@@ -321,13 +321,12 @@ t.test('crossFitHeterogeneityTest is calibrated on cross-fitted null scores; the
     if (c.significant) crossRej++;
     if (c.p_value < 0.5) crossBelowHalf++;
   }
-  tt.ok(crossRej / reps <= 0.06, `cross-fit rejection rate ${crossRej / reps}`);
-  tt.ok(crossBelowHalf / reps > 0.2, `not degenerate: share of p < 0.5 = ${crossBelowHalf / reps}`);
+  tt.ok(crossRej / reps <= 0.08, `cross-fit rejection rate ${crossRej / reps}`);
+  tt.ok(crossBelowHalf / reps > 0.35, `not degenerate: share of p < 0.5 = ${crossBelowHalf / reps}`);
   tt.ok(pooledRej / reps > 0.07, `pooled rejection rate ${pooledRej / reps} (known to over-reject here)`);
 });
 
-t.test('crossFitHeterogeneityTest: Rueger combination and Bonferroni, by hand', async (tt) => {
-  // Three folds built from three datasets with known single-fold p-values.
+t.test('crossFitHeterogeneityTest: doubled slope variance, Bonferroni and fold p-values, by hand', async (tt) => {
   const parts = [1, 2, 3].map((seed) => simulate(seed, 600, (x) => 0.3 * x, 0.2));
   const n = parts.reduce((a, p) => a + p.tr.length, 0);
   const tr = new Uint8Array(n), y = new Uint8Array(n), s = new Float64Array(n), folds = new Uint8Array(n);
@@ -336,13 +335,15 @@ t.test('crossFitHeterogeneityTest: Rueger combination and Bonferroni, by hand', 
     tr.set(p.tr, o); y.set(p.y, o); s.set(p.s, o); folds.fill(f, o, o + p.tr.length); o += p.tr.length;
   });
   const share = tr.reduce((a, v) => a + v, 0) / n;
-  const fp = parts.map((p) => heterogeneityTest(p.tr, p.y, p.s, share).p_value);
+  const pooled = heterogeneityTest(tr, y, s);
   const c = crossFitHeterogeneityTest(tr, y, s, folds);
-  tt.same(c.fold_p_values, fp);
-  const median = fp.slice().sort((a, b) => a - b)[1];
-  close(tt, c.p_value, Math.min(1, 1.5 * median), 1e-15, 'p = 1.5 x median');
+  tt.same(c.fold_p_values, parts.map((p) => heterogeneityTest(p.tr, p.y, p.s, share).p_value));
+  close(tt, c.slope!, pooled.slope!, 1e-12, 'slope = pooled slope');
+  close(tt, c.slope_se!, pooled.slope_se! * Math.SQRT2, 1e-12, 'se doubled in variance');
+  close(tt, c.p_value, normalSf(pooled.slope! / (pooled.slope_se! * Math.SQRT2)), 1e-15, 'p');
   const c4 = crossFitHeterogeneityTest(tr, y, s, folds, 4);
-  close(tt, c4.p_value, Math.min(1, 6 * median), 1e-15, 'p = 4 x 1.5 x median');
+  close(tt, c4.p_value, Math.min(1, 4 * c.p_value), 1e-15, 'Bonferroni x 4');
   tt.match(c4.test, /Bonferroni-adjusted for 4/);
-  close(tt, c.slope!, heterogeneityTest(tr, y, s).slope!, 1e-12, 'slope = pooled slope');
+  const flat = crossFitHeterogeneityTest(tr, y, new Float64Array(n), folds);
+  tt.same([flat.p_value, flat.significant, flat.slope], [1, false, null], 'constant scores are untestable');
 });

@@ -268,24 +268,27 @@ export interface CrossFitHeterogeneityResult extends HeterogeneityResult {
   fold_p_values: number[];
 }
 
+/** Variance inflation of the pooled cross-fitted BLP statistic (see crossFitHeterogeneityTest). */
+export const CROSS_FIT_VARIANCE_FACTOR = 2;
+
 /**
- * The BLP test for cross-fitted (out-of-fold) scores, valid despite the dependence between folds.
+ * The BLP test for cross-fitted (out-of-fold) scores: one regression over all rows (heterogeneityTest),
+ * with the HC1 variance of the slope doubled, then Bonferroni over `candidates`.
  *
- * Why not one regression over all rows: fold k's scores come from a model fitted on the other folds, so
- * the noise of fold j enters the scores of every other fold, and fold j's outcomes are tested against
- * them. Each fold's own test is valid (its scores are a fixed function of other rows' data), but the
- * folds' statistics share these cross terms, so the pooled regression's HC1 standard error is too small
- * (measured: a cross-fitted noise-fitting model on null data gave a pooled z with sd ~1.4 and a 10 %
- * rejection rate at the 5 % level; see test/ml/stats.test.ts).
- *
- * So: the BLP test (heterogeneityTest) within each fold, with the overall share of treated rows as the
- * propensity; the K fold p-values are combined by Rueger's rule, K/r times the r-th smallest with
- * r = ceil(K/2) (for 3 folds: 1.5 x the median), a valid p-value under any dependence between the folds
- * (Rueger 1978; see also Vovk & Wang, "Combining p-values via averaging", 2020); then multiplied by
- * `candidates` (Bonferroni), because the scores are those of the configuration with the best
- * out-of-fold Qini among `candidates`, judged on these same rows. `slope` and `slope_se` are those of the
- * pooled regression over all rows: a descriptive calibration slope; its standard error ignores the
- * dependence between folds and is not what the p-value is based on.
+ * Why the doubling: fold k's scores come from a model fitted on the other folds, so row j's noise
+ * (t_j - p) e_j enters the scores of rows i in other folds, and vice versa. To first order in each row's
+ * influence w_ij on another row's score, the slope's numerator is A + sum over ordered fold pairs of
+ * C_kl = sum_{i in k, j in l} w_ij (d_i e_i)(d_j e_j); HC1 estimates Var(A) + sum Var(C_kl) but misses
+ * Cov(C_kl, C_lk) (same products, weights w_ij and w_ji), which is at most sum Var(C_kl) by
+ * Cauchy-Schwarz. So under H0 the true variance is at most twice what HC1 estimates (asymptotically, to
+ * first order), and reaches about twice when the score variation is all fitted noise with symmetric
+ * influence (as for forests and bin-average models: measured z sd ~1.4 = sqrt 2 on simulated
+ * cross-fitted null data, test/ml/stats.test.ts). Each fold's own regression is exactly valid but has a
+ * third of the rows; combining the fold tests validly under unknown dependence (e.g. Rueger's rule) was
+ * measured to lose too much power, so their raw p-values are only reported (`fold_p_values`).
+ * Then `candidates` (Bonferroni): the scores are those of the configuration with the best out-of-fold
+ * Qini among `candidates`, judged on these same rows.
+ * `slope` is the pooled b2; `slope_se` the inflated standard error, so p = P(Z > slope / slope_se) x G.
  */
 export function crossFitHeterogeneityTest(
   t: ArrayLike<number>,
@@ -322,31 +325,14 @@ export function crossFitHeterogeneityTest(
       }
     foldP.push(heterogeneityTest(tf, yf, sf, nt / n).p_value);
   }
-  const m = foldP.length;
-  let combined = 1;
-  if (m > 0) {
-    const sorted = foldP.slice().sort((a, b) => a - b);
-    const r = Math.ceil(m / 2);
-    combined = Math.min(1, (m / r) * sorted[r - 1]);
-  }
-  const pValue = Math.min(1, combined * G);
   const test =
-    `${BLP_TEST_NAME}, within each of ${m} folds; fold p-values combined by Rueger's rule ` +
-    `(${m}/${Math.ceil(m / 2)} x the ${ordinal(Math.ceil(m / 2))} smallest)` +
+    `${BLP_TEST_NAME}; pooled over ${foldP.length} cross-fitted folds with the slope variance doubled` +
     (G > 1 ? `; Bonferroni-adjusted for ${G} candidate configurations` : '');
-  return {
-    p_value: pValue,
-    significant: pValue < 0.05,
-    slope: pooled.slope,
-    slope_se: pooled.slope_se,
-    test,
-    fold_p_values: foldP,
-  };
-}
-
-function ordinal(k: number): string {
-  const tail = k % 100 >= 11 && k % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][k % 10] ?? 'th');
-  return `${k}${tail}`;
+  if (pooled.slope === null || pooled.slope_se === null)
+    return { p_value: 1, significant: false, slope: null, slope_se: null, test, fold_p_values: foldP };
+  const se = pooled.slope_se * Math.sqrt(CROSS_FIT_VARIANCE_FACTOR);
+  const pValue = Math.min(1, normalSf(pooled.slope / se) * G);
+  return { p_value: pValue, significant: pValue < 0.05, slope: pooled.slope, slope_se: se, test, fold_p_values: foldP };
 }
 
 // ---------------------------------------------------------------------------------------------------
