@@ -350,17 +350,77 @@ function defaultClock(): number {
   return globalThis.performance.now();
 }
 
+/** One cross-validation fit: configuration `configIndex` of the grid, held-out fold `fold`. */
+export interface CvTaskSpec {
+  configIndex: number;
+  fold: number;
+}
+
+/** Every CV task of a prepared request (configuration-major order); results go to preds[configIndex][fold]. */
+export function cvTaskList(prepared: Prepared): CvTaskSpec[] {
+  const k = foldCount(prepared.folds);
+  const out: CvTaskSpec[] = [];
+  for (let i = 0; i < prepared.grid.length; i++) for (let f = 0; f < k; f++) out.push({ configIndex: i, fold: f });
+  return out;
+}
+
+/** One final-fit task: grid configuration `member`, and for a forest the tree range [from, to). */
+export interface FinalTaskSpec {
+  member: number;
+  treeRange?: [number, number];
+}
+
+/**
+ * The final fits of a selection, each forest member split into at most `forestParts` contiguous tree
+ * ranges of near-equal size (T-learners are one task). Run each with
+ * finalFit(data, grid[task.member], seed, task.treeRange) and hand the models, in task order, to
+ * assembleFinal. Any split gives the same final model.
+ */
+export function finalTaskList(prepared: Prepared, selection: Selection, forestParts = 1): FinalTaskSpec[] {
+  const out: FinalTaskSpec[] = [];
+  for (const m of selection.members) {
+    const config = prepared.grid[m];
+    if (config.family !== 'uplift_rf' || forestParts <= 1) {
+      out.push({ member: m });
+      continue;
+    }
+    const parts = Math.max(1, Math.min(Math.floor(forestParts), config.nTrees));
+    for (let p = 0; p < parts; p++) {
+      const from = Math.floor((p * config.nTrees) / parts);
+      const to = Math.floor(((p + 1) * config.nTrees) / parts);
+      if (to > from) out.push({ member: m, treeRange: [from, to] });
+    }
+  }
+  return out;
+}
+
+/** Merges the models of finalTaskList's tasks (same order) into the final model. */
+export function assembleFinal(selection: Selection, tasks: FinalTaskSpec[], models: FittedModel[]): FittedModel {
+  if (tasks.length !== models.length) throw new RangeError('assembleFinal: one model per task expected');
+  const byMember = selection.members.map((m) => {
+    const parts = models.filter((_, j) => tasks[j].member === m);
+    if (parts.length === 0) throw new RangeError(`assembleFinal: no model for member ${m}`);
+    return mergeModelParts(parts);
+  });
+  return combineMembers(byMember);
+}
+
 /** All steps in sequence on one thread. `clock` (ms) is only used for model.train_ms. */
 export function runPipeline(raw: RawDataset, opts: PipelineInput = {}, clock: () => number = defaultClock): PipelineOutput {
   const t0 = clock();
   const prepared = prepare(raw, opts);
   const { data, folds, grid, options } = prepared;
-  const k = foldCount(folds);
-  const preds = grid.map((config, i) =>
-    Array.from({ length: k }, (_, f) => cvTask(data, folds, config, i, f, options.seed)),
-  );
+  const preds: Float64Array[][] = grid.map(() => []);
+  for (const task of cvTaskList(prepared)) {
+    preds[task.configIndex][task.fold] = cvTask(data, folds, grid[task.configIndex], task.configIndex, task.fold, options.seed);
+  }
   const selection = select(data, folds, grid, preds);
-  const model = combineMembers(selection.members.map((i) => finalFit(data, grid[i], options.seed)));
+  const tasks = finalTaskList(prepared, selection);
+  const model = assembleFinal(
+    selection,
+    tasks,
+    tasks.map((task) => finalFit(data, grid[task.member], options.seed, task.treeRange)),
+  );
   const trainMs = clock() - t0;
   return finish(prepared, selection, model, trainMs);
 }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import {
   runPipeline, prepare, cvTask, select, finalFit, finish, mergeModelParts, combineMembers, resolveOptions, DEFAULT_SEED,
+  cvTaskList, finalTaskList, assembleFinal,
 } from '../../src/ml/pipeline.js';
 import type { FittedModel } from '../../src/ml/types.js';
 import { gridFor, describeConfig } from '../../src/ml/models.js';
@@ -135,6 +136,35 @@ t.test('runPipeline: result contract, determinism, distribution-independence', a
   const c = finish(prep, sel, model, 0);
   t.same(Buffer.from(c.scores.buffer), Buffer.from(a.scores.buffer), 'stepwise == runPipeline, byte for byte');
   t.same(c.oof, a.oof);
+
+  // Through the task lists: CV tasks in a shuffled order, the final forest(s) in 3 tree ranges.
+  const tasks = cvTaskList(prep);
+  t.equal(tasks.length, prep.grid.length * 3);
+  const order = tasks.map((_, j) => j);
+  const rng = createRng(123);
+  for (let j = order.length - 1; j > 0; j--) { const r = rng.int(j + 1); [order[j], order[r]] = [order[r], order[j]]; }
+  const preds2: Float64Array[][] = prep.grid.map(() => []);
+  for (const j of order) {
+    const { configIndex, fold } = tasks[j];
+    preds2[configIndex][fold] = cvTask(prep.data, prep.folds, prep.grid[configIndex], configIndex, fold, 11);
+  }
+  const sel2 = select(prep.data, prep.folds, prep.grid, preds2);
+  const ftasks = finalTaskList(prep, sel2, 3);
+  const forestMembers = sel2.members.filter((m) => prep.grid[m].family === 'uplift_rf').length;
+  t.equal(ftasks.length, sel2.members.length + 2 * forestMembers, 'forests split in 3 parts');
+  const fmodels: FittedModel[] = new Array(ftasks.length);
+  for (let j = ftasks.length - 1; j >= 0; j--) fmodels[j] = finalFit(prep.data, prep.grid[ftasks[j].member], 11, ftasks[j].treeRange);
+  const c2 = finish(prep, sel2, assembleFinal(sel2, ftasks, fmodels), 0);
+  t.same(Buffer.from(c2.scores.buffer), Buffer.from(a.scores.buffer), 'task lists == runPipeline, byte for byte');
+  t.throws(() => assembleFinal(sel2, ftasks, fmodels.slice(1)));
+  // a forest member split in 4 ranges, assembled == one-shot fit
+  const forestSel = { ...sel2, members: [0] };
+  t.equal(prep.grid[0].family, 'uplift_rf');
+  const ft = finalTaskList(prep, forestSel, 4);
+  t.equal(ft.length, 4);
+  const one = finalFit(prep.data, prep.grid[0], 11).predict(prep.data);
+  const parts = assembleFinal(forestSel, ft, ft.map((x) => finalFit(prep.data, prep.grid[0], 11, x.treeRange))).predict(prep.data);
+  t.same(Buffer.from(parts.buffer), Buffer.from(one.buffer), 'forest in 4 tree ranges == one-shot');
 
   const d = runPipeline(raw, { seed: 12 });
   // (a T-learner without subsampling has no randomness of its own, but the folds change with the seed)
