@@ -248,7 +248,7 @@ export const CALIBRATION_Z = 1.6448536269514722; // one-sided 95 %
 export interface Calibration {
   /** False when options.calibrate was false (scores = the model's raw differences). */
   applied: boolean;
-  /** The out-of-fold BLP test (crossFitHeterogeneityTest, Bonferroni over the grid size). */
+  /** The out-of-fold BLP test (crossFitHeterogeneityTest, Bonferroni over the number of CV candidates). */
   test: CrossFitHeterogeneityResult;
   /**
    * Slope used: when test.significant, (test.slope - 1.645 * test.slope_se) clipped to
@@ -263,10 +263,10 @@ export interface Calibration {
  * Out-of-fold calibration of the final model's scores to the best linear predictor of the uplift
  * given the score (Chernozhukov, Demirer, Duflo & Fernandez-Val, "Generic machine learning inference
  * on heterogeneous treatment effects"): E[tau | S] = ATE + beta (S - mean S). beta is estimated on the
- * OUT-OF-FOLD scores of the chosen configuration (rows no model saw) by crossFitHeterogeneityTest of
- * eval/stats.ts: beta and se(beta) from the pooled regression of Y on [1, S, T - p, (T - p)(S - mean S)]
- * (p = share treated, HC1), significance from the per-fold BLP tests combined by Rueger's rule and
- * Bonferroni-adjusted for the number of configurations selection chose from. The final scores are
+ * OUT-OF-FOLD scores of the chosen candidate (rows no model saw) by crossFitHeterogeneityTest of
+ * eval/stats.ts: beta from the pooled regression of Y on [1, S, T - p, (T - p)(S - mean S)]
+ * (p = share treated), se(beta) and the p-value as that function defines them for cross-fitted scores
+ * (Bonferroni-adjusted for the number of candidates selection chose from). The final scores are
  *     score_i = (cr_t - cr_c) + b * (raw_i - mean(raw)),
  *     b = clip(beta - 1.645 * se(beta), 0.05, 1)   when the test is significant (p < 0.05),
  *     b = 0.05                                      otherwise,
@@ -315,7 +315,7 @@ export function finish(prepared: Prepared, selection: Selection, model: FittedMo
     data,
     selection.oof,
     folds,
-    grid.length,
+    selection.cv.length,
     model.predict(data),
     prepared.calibrate,
   );
