@@ -244,6 +244,7 @@ export function fitGbmClassifier(
   const splits = Array.from({ length: maxLeaves }, () => new SplitResult());
   const finder = new SplitFinder(isCat, nBins, offsets, p);
   const noBins = new Int32Array(0);
+  const sums = new Float64Array(2);
   const rng = createRng(seed);
   const trees: FlatTree[] = [];
   const minLeaf = p.minSamplesLeaf;
@@ -280,18 +281,9 @@ export function fitGbmClassifier(
       feats.set(allFeats);
     }
     // Gradients and hessians of the log-loss.
-    let G = 0;
-    let H = 0;
-    for (let k = 0; k < mm; k++) {
-      const r = treeRows[k];
-      const pr = sigmoid(score[r]);
-      const gr = pr - labels[r];
-      const hr = Math.max(pr * (1 - pr), 1e-16);
-      g[r] = gr;
-      h[r] = hr;
-      G += gr;
-      H += hr;
-    }
+    logLossGradients(treeRows, mm, score, labels, g, h, sums);
+    const G = sums[0];
+    const H = sums[1];
 
     // Grow one tree best-first.
     const builder = new FlatTreeBuilder(2 * maxLeaves);
@@ -373,10 +365,7 @@ export function fitGbmClassifier(
     for (let i = 0; i < nLeaves; i++) {
       const v = (-lG[i] / (lH[i] + p.l2)) * lr;
       builder.value[lNode[i]] = v;
-      if (mm === m) {
-        const end = lBegin[i] + lCount[i];
-        for (let k = lBegin[i]; k < end; k++) score[treeRows[k]] += v;
-      }
+      if (mm === m) addToScores(score, treeRows, lBegin[i], lCount[i], v);
     }
     const tree = builder.finish();
     if (mm < m) {
@@ -437,4 +426,39 @@ function addTree(tree: FlatTree, columns: readonly Uint8Array[], out: Float64Arr
     }
     out[k] += value[node];
   }
+}
+
+/**
+ * Log-loss gradient g = p - y and hessian h = p(1-p) (floored at 1e-16) at the current raw scores for
+ * rows[0..count); sums[0] = sum g, sums[1] = sum h. A small function of its own so V8 optimises it
+ * on its own (inside the large fit function it ran several times slower).
+ */
+function logLossGradients(
+  rows: Uint32Array,
+  count: number,
+  score: Float64Array,
+  labels: Uint8Array,
+  g: Float64Array,
+  h: Float64Array,
+  sums: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = 0; k < count; k++) {
+    const r = rows[k];
+    const pr = 1 / (1 + Math.exp(-score[r]));
+    const gr = pr - labels[r];
+    const hr = Math.max(pr * (1 - pr), 1e-16);
+    g[r] = gr;
+    h[r] = hr;
+    G += gr;
+    H += hr;
+  }
+  sums[0] = G;
+  sums[1] = H;
+}
+
+function addToScores(score: Float64Array, rows: Uint32Array, begin: number, count: number, v: number): void {
+  const end = begin + count;
+  for (let k = begin; k < end; k++) score[rows[k]] += v;
 }
