@@ -122,3 +122,25 @@ t.test('TLEARNER_GRID holds valid configurations', async (t) => {
   }
   t.equal(new Set(TLEARNER_GRID.map((c) => JSON.stringify(c))).size, TLEARNER_GRID.length, 'distinct');
 });
+
+t.test('edge cases: tiny data, one arm empty, no features', async (t) => {
+  const { data } = upliftData(5, 200);
+  for (const cfg of TLEARNER_GRID) {
+    const s = fitTLearner(data, allRows(200), cfg, 1).predict(data);
+    t.ok(s.every((v) => Number.isFinite(v) && v > -1 && v < 1), '200 rows: finite scores in (-1, 1)');
+  }
+  // only treated rows in the training set: the control arm is a constant (its base-offset intercept)
+  const treatedOnly = allRows(200).filter((r) => data.treatment[r] === 1);
+  const m = fitTLearner(data, treatedOnly, TLEARNER_GRID[0], 1);
+  t.equal(m.control.nTrees, 0);
+  t.ok(m.predict(data).every((v) => Number.isFinite(v)));
+  // no features at all: uplift = difference of the arms' base rates for every row
+  const bare = { ...data, features: [] };
+  const s = fitTLearner(bare, allRows(200), TLEARNER_GRID[0], 1).predict(bare);
+  let y1 = 0, n1 = 0, y0 = 0, n0 = 0;
+  for (let i = 0; i < 200; i++) {
+    if (data.treatment[i]) { y1 += data.outcome[i]; n1++; } else { y0 += data.outcome[i]; n0++; }
+  }
+  t.ok(s.every((v) => Math.abs(v - s[0]) < 1e-12), 'constant');
+  t.ok(Math.abs(s[0] - (y1 / n1 - y0 / n0)) < 1e-6, `constant = observed ATE (${s[0].toFixed(4)} vs ${(y1 / n1 - y0 / n0).toFixed(4)})`);
+});
