@@ -134,3 +134,11 @@ t.test('agrees with lab/evaluate.mjs (checked against scikit-uplift) on random d
     t.equal(Math.round(ours * 1e4) / 1e4, out.qini_auc, `rep ${rep}: ${ours} vs ${out.qini_auc}`);
   }
 });
+
+t.test('-0 and +0 are one tie block; NaN scores are rejected', async (t) => {
+  const y = [1, 0, 1, 0];
+  const tr = [1, 0, 0, 1];
+  const c = qiniCurve(y, [-0, 0, 0.5, -0], tr);
+  t.same([...c.x], [0, 1, 4]);
+  t.throws(() => qiniCurve(y, [0, NaN, 1, 2], tr));
+});

@@ -34,32 +34,57 @@ export function orderDescending(score: ArrayLike<number>): Uint32Array {
   return idx;
 }
 
-/** scikit-uplift's qini_curve. `y`, `t` are 0/1 per row. */
+/** Index of `v` in the ascending distinct values uniq[0, d) (v must be present). */
+function blockOf(uniq: Float64Array, d: number, v: number): number {
+  let lo = 0;
+  let hi = d - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (uniq[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * scikit-uplift's qini_curve. `y`, `t` are 0/1 per row; scores must not be NaN.
+ * One native numeric sort of a copy of the scores gives the distinct values (the tie blocks); each row's
+ * counts are added to its block (binary search), then the blocks are walked from the highest score.
+ */
 export function qiniCurve(y: ArrayLike<number>, score: ArrayLike<number>, t: ArrayLike<number>): QiniCurve {
   const n = score.length;
   if (y.length !== n || t.length !== n) throw new RangeError('qiniCurve: y, score and t must have the same length');
-  const idx = orderDescending(score);
-  // Count the blocks first so the output is allocated once.
-  let blocks = 0;
-  for (let k = 0; k < n; k++) if (k === n - 1 || score[idx[k + 1]] !== score[idx[k]]) blocks++;
-  const xs = new Float64Array(blocks + 1);
-  const ys = new Float64Array(blocks + 1);
+  const sorted = Float64Array.from(score).sort();
+  if (n > 0 && Number.isNaN(sorted[n - 1])) throw new RangeError('qiniCurve: scores must not be NaN');
+  const uniq = new Float64Array(n);
+  let d = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) uniq[d++] = sorted[i];
+  const rowsIn = new Int32Array(d);
+  const treatedIn = new Int32Array(d);
+  const convT = new Int32Array(d);
+  const convC = new Int32Array(d);
+  for (let i = 0; i < n; i++) {
+    const b = blockOf(uniq, d, score[i]);
+    const ti = t[i];
+    rowsIn[b]++;
+    treatedIn[b] += ti;
+    convT[b] += y[i] * ti;
+    convC[b] += y[i] * (1 - ti);
+  }
+  const xs = new Float64Array(d + 1);
+  const ys = new Float64Array(d + 1);
+  let seen = 0;
   let nt = 0;
   let yt = 0;
   let yc = 0;
-  let p = 1;
-  for (let k = 0; k < n; k++) {
-    const i = idx[k];
-    const ti = t[i];
-    nt += ti;
-    yt += y[i] * ti;
-    yc += y[i] * (1 - ti);
-    if (k === n - 1 || score[idx[k + 1]] !== score[i]) {
-      const nc = k + 1 - nt;
-      xs[p] = k + 1;
-      ys[p] = yt - (nc !== 0 ? (yc * nt) / nc : 0);
-      p++;
-    }
+  for (let b = d - 1, p = 1; b >= 0; b--, p++) {
+    seen += rowsIn[b];
+    nt += treatedIn[b];
+    yt += convT[b];
+    yc += convC[b];
+    const nc = seen - nt;
+    xs[p] = seen;
+    ys[p] = yt - (nc !== 0 ? (yc * nt) / nc : 0);
   }
   return { x: xs, y: ys };
 }
