@@ -2,7 +2,7 @@
 // Engine accuracy table of issue 2 (run `npm run build` first; uses the compiled dist/).
 //
 //   node bench/accuracy.mjs [--seed 7] [--rows 50000] [--scenarios persuadables,lowsignal,highcard,null]
-//                           [--model auto] [--pipeline-seed N] [--keep DIR]
+//                           [--model auto] [--pipeline-seed N] [--calibrate 0] [--keep DIR] [--verbose 1]
 //
 // Per scenario: generates a campaign with ../shared/lab/gen.mjs (--seed), converts the rows with
 // toRawDataset, runs runPipeline with default options (model "auto", default seed, the file's
@@ -28,6 +28,7 @@ const rows = Number(args.rows ?? 50000);
 const scenarios = (args.scenarios ?? 'persuadables,lowsignal,highcard,null').split(',');
 const model = args.model ?? 'auto';
 const pipelineSeed = args['pipeline-seed'] === undefined ? undefined : Number(args['pipeline-seed']);
+const calibrate = args.calibrate === undefined ? true : args.calibrate !== '0';
 const dir = args.keep ?? mkdtempSync(join(tmpdir(), 'uplift-acc-'));
 mkdirSync(dir, { recursive: true });
 
@@ -48,7 +49,7 @@ for (const scenario of scenarios) {
   const t0 = performance.now();
   const raw = toRawDataset(body.rows);
   const t1 = performance.now();
-  const res = runPipeline(raw, { model, seed: pipelineSeed, contamination: body.contamination ?? 0 });
+  const res = runPipeline(raw, { model, seed: pipelineSeed, contamination: body.contamination ?? 0, calibrate });
   const t2 = performance.now();
   const scoresFile = join(dir, `${scenario}.scores.csv`);
   const lines = ['id,uplift'];
@@ -61,7 +62,7 @@ for (const scenario of scenarios) {
   writeFileSync(scoresFile, lines.join('\n') + '\n');
   const ev = JSON.parse(execFileSync('node', [join(lab, 'evaluate.mjs'), '--scores', scoresFile, '--truth', truth, '--data', req],
     { encoding: 'utf8', maxBuffer: 1 << 26 }));
-  const best = res.model.cv.reduce((a, b) => (b.mean_qini > a.mean_qini ? b : a));
+  const best = res.model.cv[res.chosen];
   results.push({
     scenario,
     spearman: ev.spearman,
@@ -74,11 +75,12 @@ for (const scenario of scenarios) {
     columnar_ms: t1 - t0,
     pipeline_ms: t2 - t1,
     cv: res.model.cv,
+    calibration: res.calibration,
   });
 }
 
 const f = (x, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-console.log(`rows=${rows} gen seed=${seed} model=${model} pipeline seed=${pipelineSeed ?? 'default'}  (files in ${dir})`);
+console.log(`rows=${rows} gen seed=${seed} model=${model} pipeline seed=${pipelineSeed ?? 'default'} calibrate=${calibrate}  (files in ${dir})`);
 console.log('scenario      | spearman | gain@20 | RMS     | target                 | pass | time (ms) | chosen');
 for (const r of results) {
   const tg = TARGETS[r.scenario] ?? {};
@@ -97,7 +99,9 @@ for (const r of results) {
 }
 if (args.verbose !== undefined) {
   for (const r of results) {
-    console.log(`\n${r.scenario}: columnar ${r.columnar_ms.toFixed(0)} ms, pipeline ${r.pipeline_ms.toFixed(0)} ms`);
+    const c = r.calibration;
+    console.log(`\n${r.scenario}: columnar ${r.columnar_ms.toFixed(0)} ms, pipeline ${r.pipeline_ms.toFixed(0)} ms; ` +
+      `calibration slope used ${c.slope.toFixed(3)} (BLP ${c.test.slope === null ? '-' : c.test.slope.toFixed(3)}, se ${c.test.slope_se === null ? '-' : c.test.slope_se.toFixed(3)}, p ${c.test.p_value.toPrecision(3)})`);
     for (const c of r.cv) console.log(`  ${c.mean_qini.toFixed(4)}  [${c.fold_qini.map((q) => q.toFixed(4)).join(', ')}]  ${c.config}`);
   }
 }

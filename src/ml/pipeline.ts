@@ -303,8 +303,8 @@ export function calibrateScores(
   return { scores, calibration: { applied: true, test, slope, center } };
 }
 
-/** PipelineResult plus how the scores were calibrated. */
-export type PipelineOutput = PipelineResult & { calibration: Calibration };
+/** PipelineResult plus how the scores were calibrated and which model.cv entry was chosen. */
+export type PipelineOutput = PipelineResult & { calibration: Calibration; chosen: number };
 
 /** Scores every row with the final model and builds the result. */
 export function finish(prepared: Prepared, selection: Selection, model: FittedModel, trainMs: number): PipelineOutput {
@@ -343,6 +343,7 @@ export function finish(prepared: Prepared, selection: Selection, model: FittedMo
     feature_importance: featureImportance(data, model),
     report: data.report,
     calibration,
+    chosen: selection.bestIndex,
   };
 }
 

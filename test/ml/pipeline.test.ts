@@ -187,6 +187,7 @@ t.test('oof predictions are the chosen configuration\'s CV predictions', async (
   t.equal(res.model.type, 't_learner');
   t.equal(res.model.criterion, null);
   const best = res.model.cv.findIndex((c) => c.mean_qini === Math.max(...res.model.cv.map((x) => x.mean_qini)));
+  t.equal(res.chosen, best);
   for (let f = 0; f < 3; f++) {
     const p = cvTask(prep.data, prep.folds, prep.grid[best], best, f, 5);
     const rows = foldRows(prep.folds, f).test;
