@@ -433,6 +433,18 @@ t.test('predictRaw equals the flat.ts accumulate of every tree', async (t) => {
   const { data, y } = logisticData(12, 4000);
   const m = fitGbmClassifier(data, allRows(data.n), y, { ...BASE, nIter: 25, maxDepth: 4 }, 1);
   const columns = data.features.map((f) => f.bins);
+  // some trees must be unbalanced (leaves at different depths) to exercise the compiled predictor's
+  // pass-through nodes
+  const leafDepths = (tree: (typeof m.trees)[number]) => {
+    const out: number[] = [];
+    const walk = (n: number, d: number): void => {
+      if (tree.feature[n] < 0) out.push(d);
+      else { walk(tree.left[n], d + 1); walk(tree.right[n], d + 1); }
+    };
+    walk(0, 0);
+    return out;
+  };
+  t.ok(m.trees.some((tr) => new Set(leafDepths(tr)).size > 1), 'an unbalanced tree exists');
   const rows = Uint32Array.from([3, 99, 1500, 7, 3999, 0]);
   for (const sel of [undefined, rows]) {
     const slow = new Float64Array(sel ? sel.length : data.n).fill(m.initScore);

@@ -84,6 +84,9 @@ export interface GbmBuffers {
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 export class GbmModel {
+  /** Complete-binary-tree copies of the trees for prediction (built on first use; derived data). */
+  private compiled: (CompiledTree | null)[] | null = null;
+
   constructor(
     readonly initScore: number,
     readonly trees: readonly FlatTree[],
@@ -100,7 +103,12 @@ export class GbmModel {
     const out = new Float64Array(m).fill(this.initScore);
     const columns = data.features.map((f) => f.bins);
     const T = Math.min(nTrees, this.trees.length);
-    for (let t = 0; t < T; t++) addTree(this.trees[t], columns, out, rows);
+    if (this.compiled === null) this.compiled = this.trees.map(compileTree);
+    for (let t = 0; t < T; t++) {
+      const c = this.compiled[t];
+      if (c) addCompiled(c, columns, out, rows);
+      else addTree(this.trees[t], columns, out, rows);
+    }
     return out;
   }
 
@@ -401,6 +409,75 @@ function bestConstant(rows: Uint32Array, labels: Uint8Array, offset: Float64Arra
     if (Math.abs(d) < 1e-9) break;
   }
   return Number.isFinite(c) ? c : c0;
+}
+
+/**
+ * A tree re-laid as a complete binary tree of its depth D for branch-free prediction: internal node i
+ * has children 2i+1 (left) and 2i+2 (right); a leaf above depth D becomes pass-through nodes (feature
+ * 0, every bin goes left) whose subtrees all repeat that leaf's value, so every row takes exactly D steps.
+ */
+interface CompiledTree {
+  depth: number;
+  feature: Int32Array;
+  leftSet: Uint32Array;
+  leaves: Float64Array;
+}
+
+const MAX_COMPILED_DEPTH = 12;
+
+function compileTree(tree: FlatTree): CompiledTree | null {
+  const { feature, left, right, leftSet, value } = tree;
+  const depthOf = (n: number): number => (feature[n] < 0 ? 0 : 1 + Math.max(depthOf(left[n]), depthOf(right[n])));
+  const D = depthOf(0);
+  if (D > MAX_COMPILED_DEPTH) return null;
+  const nInternal = (1 << D) - 1;
+  const c: CompiledTree = {
+    depth: D,
+    feature: new Int32Array(Math.max(1, nInternal)),
+    leftSet: new Uint32Array(Math.max(1, nInternal) * WORDS_PER_SET),
+    leaves: new Float64Array(1 << D),
+  };
+  const fill = (src: number, pos: number, d: number): void => {
+    if (d === D) {
+      c.leaves[pos - nInternal] = value[src];
+      return;
+    }
+    if (feature[src] < 0) {
+      // pass-through: feature 0 with an all-ones left set; both subtrees repeat this leaf
+      c.feature[pos] = 0;
+      c.leftSet.fill(0xffffffff, pos * WORDS_PER_SET, (pos + 1) * WORDS_PER_SET);
+      fill(src, 2 * pos + 1, d + 1);
+      fill(src, 2 * pos + 2, d + 1);
+      return;
+    }
+    c.feature[pos] = feature[src];
+    c.leftSet.set(leftSet.subarray(src * WORDS_PER_SET, (src + 1) * WORDS_PER_SET), pos * WORDS_PER_SET);
+    fill(left[src], 2 * pos + 1, d + 1);
+    fill(right[src], 2 * pos + 2, d + 1);
+  };
+  fill(0, 0, 0);
+  return c;
+}
+
+/** out[k] += leaf value of rows[k] (or row k) in the compiled tree: D branch-free steps per row. */
+function addCompiled(c: CompiledTree, columns: readonly Uint8Array[], out: Float64Array, rows?: Uint32Array): void {
+  const { depth, feature, leftSet, leaves } = c;
+  const nInternal = leaves.length - 1;
+  const m = out.length;
+  if (depth === 0) {
+    const v = leaves[0];
+    for (let k = 0; k < m; k++) out[k] += v;
+    return;
+  }
+  for (let k = 0; k < m; k++) {
+    const row = rows ? rows[k] : k;
+    let node = 0;
+    for (let d = 0; d < depth; d++) {
+      const bin = columns[feature[node]][row];
+      node = 2 * node + 2 - ((leftSet[node * WORDS_PER_SET + (bin >>> 5)] >>> (bin & 31)) & 1);
+    }
+    out[k] += leaves[node - nInternal];
+  }
 }
 
 /**
