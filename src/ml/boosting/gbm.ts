@@ -33,6 +33,8 @@ export interface GbmFitOptions {
   offset?: Float64Array;
   /** If given (length data.n), receives the final raw training score (incl. offset) of every fitted row. */
   trainScores?: Float64Array;
+  /** packRows(bins of data.features, data.n), when the caller already has it (saves one pass). */
+  packed?: Uint8Array;
 }
 
 export interface GbmParams {
@@ -237,7 +239,7 @@ export function fitGbmClassifier(
   const score = new Float64Array(data.n);
   const g = new Float64Array(data.n);
   const h = new Float64Array(data.n);
-  const packed = packRows(columns, data.n);
+  const packed = options.packed ?? packRows(columns, data.n);
   const treeRows = new Uint32Array(m);
   const scratchRows = new Uint32Array(m);
   const feats = new Int32Array(F);

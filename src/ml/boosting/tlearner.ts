@@ -14,6 +14,7 @@ import type { BinnedDataset, FittedModel, TLearnerConfig } from '../types.js';
 import { deriveSeed } from '../rng.js';
 import { GbmModel, fitGbmClassifier, type GbmBuffers, type GbmParams } from './gbm.js';
 import { TLEARNER_ARM_EXTRAS, TLEARNER_BASE } from './defaults.js';
+import { packRows } from './histogram.js';
 
 export interface TLearnerOptions {
   /** Parameters of the shared base model on all rows; null = classic T-learner (no base). */
@@ -120,13 +121,17 @@ export function fitTLearner(
     if (data.treatment[r] === 1) tRows[a++] = r;
     else cRows[b++] = r;
   }
+  const packed = packRows(
+    data.features.map((f) => f.bins),
+    data.n,
+  );
   let base: GbmModel | null = null;
   let offset: Float64Array | undefined;
   if (options.base) {
     offset = new Float64Array(data.n);
-    base = fitGbmClassifier(data, rows, data.outcome, options.base, deriveSeed(seed, 2), { trainScores: offset });
+    base = fitGbmClassifier(data, rows, data.outcome, options.base, deriveSeed(seed, 2), { trainScores: offset, packed });
   }
-  const treated = fitGbmClassifier(data, tRows, data.outcome, options.arm, deriveSeed(seed, 1), { offset });
-  const control = fitGbmClassifier(data, cRows, data.outcome, options.arm, deriveSeed(seed, 0), { offset });
+  const treated = fitGbmClassifier(data, tRows, data.outcome, options.arm, deriveSeed(seed, 1), { offset, packed });
+  const control = fitGbmClassifier(data, cRows, data.outcome, options.arm, deriveSeed(seed, 0), { offset, packed });
   return new TLearnerModel(base, treated, control);
 }
