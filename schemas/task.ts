@@ -1,9 +1,17 @@
 /**
  * The contract between the event loop and the worker pool (workers/uplift.ts). Plain data and typed
- * arrays only: the typed arrays' ArrayBuffers travel in the transfer list (moved, not copied), so no row
- * objects are ever structured-cloned across threads.
+ * arrays only: the request's columns travel as moved ArrayBuffers (transfer list) and the binned dataset
+ * as SharedArrayBuffers (one read-only copy shared by every worker), so no row objects are ever
+ * structured-cloned across threads.
+ *
+ * A request is one job of several tasks (see src/plugins/jobs.ts):
+ *   prepare (1) -> cv (configurations x folds, in parallel) -> select (1) -> final (forest tree ranges,
+ *   in parallel) -> finish (1)
+ * or, for callers that want one task, `pipeline` (runPipeline on one thread; same scores).
  */
-import type { ModelChoice, PipelineResult, RawDataset } from '../src/ml/types.js';
+import type { ModelBuffers } from '../src/ml/models.js';
+import type { FinalTaskSpec, PipelineOutput, Prepared, Selection } from '../src/ml/pipeline.js';
+import type { ModelChoice, RawDataset } from '../src/ml/types.js';
 
 export interface PingTask {
   kind: 'ping';
@@ -20,6 +28,7 @@ export interface JobOptions {
   contamination: number;
 }
 
+/** Everything on one thread: runPipeline. */
 export interface PipelineTask {
   kind: 'pipeline';
   raw: RawDataset;
@@ -27,13 +36,70 @@ export interface PipelineTask {
 }
 export interface PipelineTaskResult {
   kind: 'pipeline';
-  result: PipelineResult;
+  result: PipelineOutput;
   /** Milliseconds spent inside the worker. */
   worker_ms: number;
 }
 
-export type PoolTask = PingTask | PipelineTask;
-export type PoolResult = PingResult | PipelineTaskResult;
+/** Encode + folds + grid; the binned columns come back backed by SharedArrayBuffers. */
+export interface PrepareTask {
+  kind: 'prepare';
+  raw: RawDataset;
+  options: JobOptions;
+}
+export interface PrepareResult {
+  kind: 'prepared';
+  prepared: Prepared;
+}
+
+/** One cross-validation fit: grid configuration `configIndex`, held-out fold `fold`. */
+export interface CvTask {
+  kind: 'cv';
+  prepared: Prepared;
+  configIndex: number;
+  fold: number;
+}
+export interface CvResult {
+  kind: 'cv';
+  preds: Float64Array;
+}
+
+/** Model selection from all CV predictions, and the final-fit tasks (forests split in `forestParts`). */
+export interface SelectTask {
+  kind: 'select';
+  prepared: Prepared;
+  preds: Float64Array[][];
+  forestParts: number;
+}
+export interface SelectResult {
+  kind: 'selected';
+  selection: Selection;
+  finalTasks: FinalTaskSpec[];
+}
+
+/** One final fit on all rows (a forest's tree range, or a whole model). */
+export interface FinalTask {
+  kind: 'final';
+  prepared: Prepared;
+  spec: FinalTaskSpec;
+}
+export interface FinalResult {
+  kind: 'final';
+  model: ModelBuffers;
+}
+
+/** Assemble the final model, score every row, summarize. */
+export interface FinishTask {
+  kind: 'finish';
+  prepared: Prepared;
+  selection: Selection;
+  finalTasks: FinalTaskSpec[];
+  models: ModelBuffers[];
+  trainMs: number;
+}
+
+export type PoolTask = PingTask | PipelineTask | PrepareTask | CvTask | SelectTask | FinalTask | FinishTask;
+export type PoolResult = PingResult | PipelineTaskResult | PrepareResult | CvResult | SelectResult | FinalResult;
 
 /**
  * The ArrayBuffers behind a dataset's typed arrays, deduplicated, to move to the worker.

@@ -17,7 +17,7 @@ import { upliftRoutes } from './routes/uplift.js';
 declare module 'fastify' {
   interface FastifyRequest {
     /** Facts about the job for the one log line per request. */
-    job: { rows?: number; model?: string; worker_ms?: number };
+    job: RequestJob;
   }
 }
 
@@ -84,10 +84,21 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  app.decorateRequest('job', null as unknown as FastifyRequestJob);
+  app.decorateRequest('job', null as unknown as RequestJob);
   app.addHook('onRequest', (request, reply, done) => {
-    request.job = {};
+    request.job = { marks: {}, start: performance.now() };
     reply.header('x-request-id', request.id);
+    done();
+  });
+  // Time marks: body read + JSON parse (preValidation), schema validation (preHandler), serialization (onSend).
+  app.addHook('preValidation', (request, _reply, done) => {
+    request.job.marks.auth_read_parse_ms = Math.round(performance.now() - request.job.start);
+    request.job.handlerEnd = performance.now();
+    done();
+  });
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (request.job.handlerEnd !== undefined) request.job.marks.validate_ms = Math.round(performance.now() - request.job.handlerEnd);
+    request.job.handlerEnd = undefined;
     done();
   });
   // One log line per request: who, how many rows, which model, how long. Never headers or secrets.
@@ -99,10 +110,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         url,
         statusCode: reply.statusCode,
         customer_id: request.customerId,
-        rows: request.job.rows,
-        model: request.job.model,
-        worker_ms: request.job.worker_ms,
+        rows: request.job?.rows,
+        model: request.job?.model,
+        job_ms: request.job?.job_ms,
         duration_ms: Math.round(reply.elapsedTime),
+        ...(request.job?.model !== undefined ? { timings: request.job.marks } : {}),
       },
       'request completed',
     );
@@ -119,8 +131,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   // While shutting down, tell keep-alive clients to close the connection after this response, so the
   // server can finish closing as soon as in-flight requests are done.
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (app.pool.closing) reply.header('connection', 'close');
+    if (request.job?.handlerEnd !== undefined) request.job.marks.serialize_ms = Math.round(performance.now() - request.job.handlerEnd);
     done(null, payload);
   });
   await app.register(healthRoutes);
@@ -128,4 +141,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-type FastifyRequestJob = { rows?: number; model?: string; worker_ms?: number };
+/** What the request log line reports besides method, url and status. */
+export interface RequestJob {
+  rows?: number;
+  model?: string;
+  /** Wall time of the pool job, ms. */
+  job_ms?: number;
+  /** Where the time went, ms: auth + body read + JSON parse, validate, columns (checks + toRawDataset), the job's phases, build, serialize. */
+  marks: Record<string, number>;
+  /** performance.now() at request start / when the handler returned (internal). */
+  start: number;
+  handlerEnd?: number;
+}

@@ -4,6 +4,7 @@
  *
  * - Ready: every thread answers a `ping` task at start-up (proves the compiled worker loads); until then
  *   `app.pool.ready` is false and GET /ready answers 503.
+ * - Jobs: a request is one job of several tasks (src/plugins/jobs.ts); admission counts jobs.
  * - Overload: when all workers are busy and MAX_QUEUE jobs already wait, a job is refused at once with
  *   503 UPLIFT_OVERLOADED and a Retry-After estimated from recent job durations. Admission is counted
  *   here (jobs admitted and not yet settled <= POOL_SIZE + MAX_QUEUE), not with Piscina's maxQueue:
@@ -47,14 +48,23 @@ export interface PoolStats {
   ready: boolean;
 }
 
+export type TaskRunner = <R>(task: PoolTask, opts?: RunOptions) => Promise<R>;
+
 export interface PoolService {
   /** True once every thread has answered a ping and the pool is not closing. */
   readonly ready: boolean;
   /** Resolves when the warm-up pings succeed; rejects if the worker cannot load. */
   readonly whenReady: Promise<void>;
   readonly closing: boolean;
-  /** Runs one job; failures come back as ApiErrors (503 overloaded / shutting down, 499 aborted, 500). */
+  /** Runs a one-task job; failures come back as ApiErrors (503 overloaded / shutting down, 499 aborted, 500). */
   run<R>(task: PoolTask, opts?: RunOptions): Promise<R>;
+  /**
+   * Admits one job (or refuses it with 503 when POOL_SIZE + MAX_QUEUE jobs are in flight) and lets `fn`
+   * run any number of tasks for it; task failures come back as ApiErrors.
+   */
+  job<R>(fn: (run: TaskRunner) => Promise<R>): Promise<R>;
+  /** Worker threads. */
+  readonly size: number;
   stats(): PoolStats;
 }
 
@@ -135,6 +145,28 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
   // Avoid an unhandled rejection if nobody awaits whenReady; the failure is logged here.
   whenReady.catch((err) => app.log.error({ err }, 'worker pool failed to start'));
 
+  const overloaded = (): ApiError =>
+    fail(Overloaded, 'All workers are busy and the job queue is full; retry later', { pool_size: runner.size, max_queue: opts.maxQueue }, retryAfterS());
+
+  /** Any failure of a task as an ApiError (503 / 499 / 500 with the cause kept for the log). */
+  const mapError = (err: unknown): ApiError => {
+    if ((err as ApiError)?.code?.startsWith?.('UPLIFT_')) return err as ApiError;
+    if (isQueueFull(err)) return overloaded();
+    if (isAbort(err)) return fail(JobAborted, 'The job was cancelled');
+    if (closing) return fail(ShuttingDown, 'The service is shutting down; retry on another instance', undefined, 5);
+    const e: ApiError = fail(Internal, INTERNAL_MESSAGE);
+    (e as { cause?: unknown }).cause = err;
+    return e;
+  };
+
+  const runTask = async <R>(task: PoolTask, o?: RunOptions): Promise<R> => {
+    try {
+      return (await runner.run(task, o)) as R;
+    } catch (err) {
+      throw mapError(err);
+    }
+  };
+
   const service: PoolService = {
     get ready() {
       return ready && !closing;
@@ -143,29 +175,26 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
     get closing() {
       return closing;
     },
-    async run<R>(task: PoolTask, o?: RunOptions): Promise<R> {
+    get size() {
+      return runner.size;
+    },
+    run<R>(task: PoolTask, o?: RunOptions): Promise<R> {
+      return service.job((run) => run<R>(task, o));
+    },
+    async job<R>(fn: (run: TaskRunner) => Promise<R>): Promise<R> {
       // No closing check here: requests already received when shutdown starts still run (Fastify itself
       // answers 503 to requests arriving after close() began); the pool closes after they finish.
-      if (inFlight >= capacity) {
-        throw fail(Overloaded, 'All workers are busy and the job queue is full; retry later', { pool_size: runner.size, max_queue: opts.maxQueue }, retryAfterS());
-      }
+      if (inFlight >= capacity) throw overloaded();
       const t0 = performance.now();
       inFlight++;
       try {
-        const out = (await runner.run(task, o)) as R;
+        const out = await fn(runTask);
         const ms = performance.now() - t0;
         meanJobMs = meanJobMs === 0 ? ms : 0.8 * meanJobMs + 0.2 * ms;
         completed++;
         return out;
       } catch (err) {
-        if (isQueueFull(err)) {
-          throw fail(Overloaded, 'All workers are busy and the job queue is full; retry later', { pool_size: runner.size, max_queue: opts.maxQueue }, retryAfterS());
-        }
-        if (isAbort(err)) throw fail(JobAborted, 'The job was cancelled');
-        if (closing) throw fail(ShuttingDown, 'The service is shutting down; retry on another instance', undefined, 5);
-        const e: ApiError = fail(Internal, INTERNAL_MESSAGE);
-        (e as { cause?: unknown }).cause = err;
-        throw e;
+        throw mapError(err);
       } finally {
         inFlight--;
       }

@@ -3,14 +3,14 @@
  * data checks (422) -> column-major dataset -> one pool job -> SPEC-shaped response.
  *
  * The event loop only converts rows to columns (toRawDataset) and builds the response; encoding,
- * training and scoring run in a worker. The dataset's ArrayBuffers are moved to the worker (transfer
- * list), never the row objects.
+ * training and scoring run as one job of parallel tasks on the worker pool (src/plugins/jobs.ts). The
+ * dataset's ArrayBuffers are moved to a worker (transfer list), never the row objects.
  */
 import type { FastifyInstance } from 'fastify';
 import { RequestBody, type RequestRow } from '../../schemas/request.js';
 import { UpliftResponse } from '../../schemas/response.js';
-import { datasetTransferList, type PipelineTaskResult } from '../../schemas/task.js';
 import { toRawDataset } from '../ml/data/columnar.js';
+import { runUpliftJob } from '../plugins/jobs.js';
 import type { PipelineResult } from '../ml/types.js';
 import { checkSufficient, checkUniqueIds } from './checks.js';
 
@@ -61,9 +61,9 @@ export async function upliftRoutes(app: FastifyInstance): Promise<void> {
       const body = request.body;
       const rows: RequestRow[] = body.rows;
       request.job.rows = rows.length;
+      const tc = performance.now();
       checkSufficient(rows);
       checkUniqueIds(rows);
-
       const raw = toRawDataset(rows);
       const ids = new Array<string>(rows.length);
       for (let i = 0; i < rows.length; i++) ids[i] = rows[i].id;
@@ -74,6 +74,7 @@ export async function upliftRoutes(app: FastifyInstance): Promise<void> {
       };
       // Drop the row objects before the (long) job: only ids and columns are needed from here on.
       (request as { body: unknown }).body = undefined;
+      request.job.marks.columns_ms = Math.round(performance.now() - tc);
 
       // A client that hangs up cancels its job (a running job's thread is terminated and replaced).
       const ac = new AbortController();
@@ -82,13 +83,15 @@ export async function upliftRoutes(app: FastifyInstance): Promise<void> {
       };
       reply.raw.once('close', onClose);
       try {
-        const out = await app.pool.run<PipelineTaskResult>(
-          { kind: 'pipeline', raw, options },
-          { transferList: datasetTransferList(raw), signal: ac.signal },
-        );
+        const out = await runUpliftJob(app.pool, raw, options, ac.signal);
         request.job.model = out.result.model.type;
-        request.job.worker_ms = Math.round(out.worker_ms);
-        return buildResponse(ids, out.result);
+        request.job.job_ms = out.job_ms;
+        Object.assign(request.job.marks, out.timings);
+        const tb = performance.now();
+        const response = buildResponse(ids, out.result);
+        request.job.marks.build_ms = Math.round(performance.now() - tb);
+        request.job.handlerEnd = performance.now();
+        return response;
       } finally {
         reply.raw.removeListener('close', onClose);
       }

@@ -50,12 +50,12 @@ export function forbiddenRunner(): JobRunner & { calls: number } {
 }
 
 /** Runs the real worker function in-process (no threads): the engine end to end, cheaply. */
-export async function inProcessRunner(): Promise<JobRunner & { tasks: PoolTask[] }> {
+export async function inProcessRunner(size = 1): Promise<JobRunner & { tasks: PoolTask[] }> {
   const { default: uplift } = await import('../../workers/uplift.js');
   const tasks: PoolTask[] = [];
   return {
     tasks,
-    size: 1,
+    size,
     queueSize: 0,
     async run(task: PoolTask) {
       tasks.push(task);

@@ -86,9 +86,12 @@ t.test('the spec example: 200 with the SPEC shape and consistent numbers', async
   checkResponse(t, body, req);
 
   // additions under new keys
-  t.ok(body.model && ['uplift_rf', 't_learner'].includes(body.model.type), 'model.type reported');
+  t.ok(body.model && ['uplift_rf', 't_learner', 'blend'].includes(body.model.type), 'model.type reported');
   t.ok(Array.isArray(body.feature_importance), 'feature_importance reported');
-  t.equal(runner.tasks.filter((x) => x.kind === 'pipeline').length, 1, 'one pool job');
+  const kinds = runner.tasks.map((x) => x.kind).filter((k) => k !== 'ping');
+  t.equal(kinds[0], 'prepare', 'the job starts with prepare');
+  t.equal(kinds[kinds.length - 1], 'finish', 'and ends with finish');
+  t.ok(kinds.filter((k) => k === 'cv').length >= 3, 'cross-validation fits as separate tasks');
 });
 
 t.test('same options.seed -> same scores; the seed is reported', async (t) => {

@@ -86,7 +86,7 @@ t.test('npm start path: first key printed once, auth, a real job, one log line p
   t.ok(ok, 'the 200 request is logged');
   t.equal(ok.customer_id, key.customer_api_id, 'log line: customer id');
   t.equal(ok.rows, 210, 'log line: rows');
-  t.ok(['uplift_rf', 't_learner'].includes(ok.model), 'log line: chosen model');
+  t.ok(['uplift_rf', 't_learner', 'blend'].includes(ok.model), 'log line: chosen model');
   t.type(ok.duration_ms, 'number', 'log line: duration');
   t.ok(logs.some((l) => l.msg === 'shutdown complete'));
 });

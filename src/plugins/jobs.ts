@@ -1,0 +1,85 @@
+/**
+ * One request = one job on the worker pool, run as the pipeline's steps so both cores work on it:
+ *
+ *   prepare            1 task      encode + folds + grid; binned columns come back in SharedArrayBuffers
+ *   cv                 G x 3 tasks every (configuration, fold) fit, all queued at once
+ *   select             1 task      mean out-of-fold Qini -> chosen configuration(s), final-fit task list
+ *   final              k tasks     the chosen model refit on all rows; a forest split in POOL_SIZE tree ranges
+ *   finish             1 task      assemble, score every row, summarize
+ *
+ * The event loop only passes messages: the raw columns are moved (transfer list) into the prepare task;
+ * later tasks share the binned dataset's memory. The pipeline seeds every task by what it is, never by
+ * which worker runs it, so the scores equal runPipeline's on one thread (test/routes/jobs.test.ts).
+ */
+import type {
+  CvResult,
+  FinalResult,
+  JobOptions,
+  PipelineTaskResult,
+  PrepareResult,
+  SelectResult,
+} from '../../schemas/task.js';
+import { datasetTransferList } from '../../schemas/task.js';
+import type { RawDataset } from '../ml/types.js';
+import type { PoolService } from './pool.js';
+
+export interface JobTimings {
+  /** Wall time of each phase, ms. */
+  prepare_ms: number;
+  cv_ms: number;
+  select_ms: number;
+  final_ms: number;
+  finish_ms: number;
+  /** CV fits run. */
+  cv_tasks: number;
+  final_tasks: number;
+}
+
+export interface JobOutcome {
+  result: PipelineTaskResult['result'];
+  timings: JobTimings;
+  job_ms: number;
+}
+
+/** Runs the whole pipeline for one request; `raw`'s buffers are moved to a worker (unusable after). */
+export function runUpliftJob(pool: PoolService, raw: RawDataset, options: JobOptions, signal?: AbortSignal): Promise<JobOutcome> {
+  return pool.job(async (run) => {
+    const t0 = performance.now();
+    let t = t0;
+    const lap = (): number => {
+      const now = performance.now();
+      const d = now - t;
+      t = now;
+      return Math.round(d);
+    };
+
+    const { prepared } = await run<PrepareResult>({ kind: 'prepare', raw, options }, { transferList: datasetTransferList(raw), signal });
+    const prepare_ms = lap();
+
+    let k = 0;
+    for (let i = 0; i < prepared.folds.length; i++) if (prepared.folds[i] + 1 > k) k = prepared.folds[i] + 1;
+    const cvJobs: Promise<CvResult>[] = [];
+    for (let i = 0; i < prepared.grid.length; i++) {
+      for (let f = 0; f < k; f++) cvJobs.push(run<CvResult>({ kind: 'cv', prepared, configIndex: i, fold: f }, { signal }));
+    }
+    const cvOut = await Promise.all(cvJobs);
+    const preds = prepared.grid.map((_, i) => cvOut.slice(i * k, (i + 1) * k).map((r) => r.preds));
+    const cv_ms = lap();
+
+    const { selection, finalTasks } = await run<SelectResult>({ kind: 'select', prepared, preds, forestParts: pool.size }, { signal });
+    const select_ms = lap();
+
+    const models = (await Promise.all(finalTasks.map((spec) => run<FinalResult>({ kind: 'final', prepared, spec }, { signal })))).map((r) => r.model);
+    const final_ms = lap();
+
+    const trainMs = performance.now() - t0;
+    const out = await run<PipelineTaskResult>({ kind: 'finish', prepared, selection, finalTasks, models, trainMs }, { signal });
+    const finish_ms = lap();
+
+    return {
+      result: out.result,
+      job_ms: Math.round(performance.now() - t0),
+      timings: { prepare_ms, cv_ms, select_ms, final_ms, finish_ms, cv_tasks: cvJobs.length, final_tasks: finalTasks.length },
+    };
+  });
+}
