@@ -1,9 +1,16 @@
 /**
- * Uplift random forest (causalml UpliftRandomForestClassifier recipe on our histogram uplift tree):
- * tree k draws round(sampleFraction * n) rows with replacement (bootstrap) from the training rows and
- * tries max(1, round(maxFeatures * p)) random features at each node; all of tree k's randomness comes
- * from createRng(deriveSeed(seed, k)), so trees fitted in any split of tree ranges across workers are
- * identical to a one-shot fit. A row's score is the mean over trees of its leaf's shrunk p_t - p_c.
+ * Uplift random forest (causalml UpliftRandomForestClassifier recipe on our histogram uplift tree,
+ * ../tree/uplift-tree.ts). A row's score is the mean over trees of its leaf's shrunk p_t - p_c.
+ *
+ * Tree k's rows, all randomness from createRng(deriveSeed(seed, k)), so trees fitted in any split of
+ * tree ranges across workers are identical to a one-shot fit (mergeForests puts them back in order):
+ * - default (bootstrap): round(sampleFraction * n) draws with replacement; a drawn row enters the tree
+ *   once with its multiplicity as weight;
+ * - honest (config.honest): round(sampleFraction * n) rows without replacement, split at random into
+ *   halves; the structure is grown on one half, every node's value estimated on the other (Athey &
+ *   Imbens 2016, "Recursive partitioning for heterogeneous causal effects": honest estimation). With
+ *   strong n_reg shrinkage this is what makes the forest both accurate and quiet on null data.
+ * At each node max(1, round(maxFeatures * p)) of the p features are tried.
  */
 import type { BinnedDataset, FittedModel, ForestConfig } from '../types.js';
 import { createRng, deriveSeed } from '../rng.js';
@@ -224,6 +231,15 @@ export class UpliftForest implements FittedModel {
   }
 }
 
+/**
+ * Leaf-size limit actually used: the configured minSamplesLeaf, capped at 1/8 of the rows a tree grows
+ * its structure on, so that the configurations tuned on 50 000 rows still split (about three levels)
+ * on small campaigns instead of returning one constant.
+ */
+export function effectiveMinLeaf(minSamplesLeaf: number, structureRows: number): number {
+  return Math.max(1, Math.min(minSamplesLeaf, Math.floor(structureRows / 8)));
+}
+
 export function featuresPerNode(maxFeatures: number, p: number): number {
   return Math.max(1, Math.min(p, Math.round(maxFeatures * p)));
 }
@@ -241,21 +257,22 @@ export function fitUpliftForest(
 ): UpliftForest {
   const [t0, t1] = treeRange ?? [0, config.nTrees];
   const F = data.features.length;
+  const n = rows.length;
+  const m = Math.max(1, Math.round(config.sampleFraction * n));
+  const honest = config.honest === true;
   const grower = new UpliftTreeGrower(data, {
     criterion: config.criterion,
     maxDepth: config.maxDepth,
-    minSamplesLeaf: config.minSamplesLeaf,
+    minSamplesLeaf: effectiveMinLeaf(config.minSamplesLeaf, honest ? Math.min(m, n) / 2 : m),
     minSamplesTreatment: config.minSamplesTreatment,
     nReg: config.nReg,
     featuresPerNode: featuresPerNode(config.maxFeatures, F),
     ...(config.maxThresholds ? { maxThresholds: config.maxThresholds } : {}),
   });
-  const n = rows.length;
-  const m = Math.max(1, Math.round(config.sampleFraction * n));
   const sample = new Uint32Array(Math.max(m, n));
   const draws = new Uint32Array(n);
   const weight = new Uint8Array(data.n);
-  const honest = config.honest === true;
+  const estimate = honest ? new Uint32Array(n) : new Uint32Array(0);
   const trees: FlatTree[] = [];
   const count = Math.max(0, t1 - t0);
   const treeIndex = new Int32Array(count);
@@ -265,19 +282,33 @@ export function fitUpliftForest(
     const i = k - t0;
     treeIndex[i] = k;
     if (honest) {
-      // subsample without replacement (selection sampling, in row order), then alternate halves
+      // subsample without replacement (selection sampling, in row order): one uniform u per row; the
+      // row is taken when u < need / left, and then u * left / need (uniform again) picks its half
       let need = Math.min(m, n);
-      let a = 0, b = m;
+      let a = 0, b = 0;
+      if (need === n) {
+        // every row is used: only the half is random, 32 fair coin flips per draw
+        for (let j = 0; j < n; j += 32) {
+          const bits = (rng.next() * 4294967296) >>> 0;
+          const stop = Math.min(n, j + 32);
+          for (let q = j; q < stop; q++) {
+            if ((bits >>> (q - j)) & 1) sample[a++] = rows[q];
+            else estimate[b++] = rows[q];
+          }
+        }
+        need = 0;
+      }
       for (let j = 0; j < n && need > 0; j++) {
-        if (rng.next() * (n - j) < need) {
+        const u = rng.next() * (n - j);
+        if (u < need) {
+          if (u < need / 2) sample[a++] = rows[j];
+          else estimate[b++] = rows[j];
           need--;
-          if (rng.next() < 0.5) sample[a++] = rows[j];
-          else sample[--b] = rows[j];
         }
       }
-      // sample[0, a) grows the structure, sample[b, m) estimates the leaves
-      const tree = grower.grow(sample, a, rng, imp.subarray(i * F, (i + 1) * F));
-      trees.push(grower.reestimate(tree, sample, b, m - b));
+      // sample[0, a) grows the structure, the other half (appended) estimates the leaves
+      sample.set(estimate.subarray(0, b), a);
+      trees.push(grower.grow(sample, a, rng, imp.subarray(i * F, (i + 1) * F), undefined, b));
       continue;
     }
     // bootstrap: m draws with replacement; each drawn row appears once, in the order of `rows`, with

@@ -100,6 +100,8 @@ export class UpliftTreeGrower {
   private rng: Rng | null = null;
   private weight: Uint8Array | null = null;
   private scratch = new Uint32Array(1024);
+  private honest = false;
+  private estCnt = new Float64Array(256);
 
   constructor(data: BinnedDataset, params: UpliftTreeParams, layout?: HistogramLayout) {
     this.data = data;
@@ -123,10 +125,15 @@ export class UpliftTreeGrower {
 
   /**
    * Grows one tree on rows[0, count) (the array is reordered in place). `rng` drives feature sampling;
-   * split gains are added to `importance` (length = feature count) when given.
+   * split gains are added to `importance` (length = feature count) when given; `weight[row]` makes a
+   * row count that many times (bootstrap). With `estimate` (honest tree), the structure is grown on
+   * rows[0, count) only and every node's value is then re-estimated from rows[count, count+estimate)
+   * (same shrinkage; see reestimate): those rows are partitioned alongside, never scanned per node.
    */
-  grow(rows: Uint32Array, count: number, rng: Rng, importance?: Float64Array, weight?: Uint8Array): FlatTree {
+  grow(rows: Uint32Array, count: number, rng: Rng, importance?: Float64Array, weight?: Uint8Array, estimate = 0): FlatTree {
     this.builder = new FlatTreeBuilder(64);
+    this.honest = estimate > 0;
+    if (this.honest) this.estCnt.fill(0);
     this.importanceOut = importance ?? null;
     this.rng = rng;
     this.weight = weight ?? null;
@@ -150,11 +157,32 @@ export class UpliftTreeGrower {
     const pt = nt > 0 ? yt / nt : 0;
     const pc = nc > 0 ? yc / nc : 0;
     const node = this.builder.addLeaf(pt - pc);
-    this.growNode(node, rows, 0, count, root, 0, nt, yt, nc, yc, pt, pc);
+    this.growNode(node, rows, 0, count, root, 0, nt, yt, nc, yc, pt, pc, count, estimate);
     this.importanceOut = null;
     this.rng = null;
     this.weight = null;
-    return this.builder.finish();
+    const tree = this.builder.finish();
+    if (this.honest) this.shrinkValues(tree, this.estCnt);
+    this.honest = false;
+    return tree;
+  }
+
+  /** Honest mode: adds the (n_t, y_t, n_c, y_c) of estimation rows rows[begin, begin+count) to leaf `node`. */
+  private countLeaf(node: number, rows: Uint32Array, begin: number, count: number): void {
+    if (this.estCnt.length < (node + 1) * 4) {
+      const grown = new Float64Array(Math.max((node + 1) * 4, this.estCnt.length * 2));
+      grown.set(this.estCnt);
+      this.estCnt = grown;
+    }
+    const cnt = this.estCnt;
+    const code = this.layout.code;
+    let nt = 0, yt = 0, nc = 0, yc = 0;
+    for (let k = begin; k < begin + count; k++) {
+      const c = code[rows[k]];
+      if (c & 2) { nc++; yc += c & 1; } else { nt++; yt += c & 1; }
+    }
+    const o = node * 4;
+    cnt[o] += nt; cnt[o + 1] += yt; cnt[o + 2] += nc; cnt[o + 3] += yc;
   }
 
   private histogram(hist: Float64Array, rows: Uint32Array, begin: number, count: number): void {
@@ -172,7 +200,7 @@ export class UpliftTreeGrower {
     const cnt = new Float64Array(N * 4);
     const code = this.layout.code;
     const columns = this.layout.columns;
-    const { feature, left, right, leftSet, value } = tree;
+    const { feature, left, right, leftSet } = tree;
     for (let k = begin; k < begin + count; k++) {
       const r = rows[k];
       let node = 0;
@@ -185,7 +213,17 @@ export class UpliftTreeGrower {
       cnt[o] += 1;
       cnt[o + 1] += c & 1;
     }
-    // children always have larger indices than their parent: sum leaves up in reverse order
+    return this.shrinkValues(tree, cnt);
+  }
+
+  /**
+   * Sets every node's value from per-node counts in which only the leaves are filled in: leaves are
+   * summed up (children always have larger indices than their parent), then rates are shrunk top-down
+   * as during growth, root = raw rates.
+   */
+  private shrinkValues(tree: FlatTree, cnt: Float64Array): FlatTree {
+    const N = tree.feature.length;
+    const { feature, left, right, value } = tree;
     for (let i = N - 1; i >= 0; i--) {
       if (feature[i] < 0) continue;
       for (let s = 0; s < 4; s++) cnt[i * 4 + s] = cnt[left[i] * 4 + s] + cnt[right[i] * 4 + s];
@@ -198,7 +236,8 @@ export class UpliftTreeGrower {
     const { nReg, minSamplesTreatment: mst } = this.params;
     for (let i = 0; i < N; i++) {
       if (feature[i] < 0) continue;
-      for (const ch of [left[i], right[i]]) {
+      for (let side = 0; side < 2; side++) {
+        const ch = side === 0 ? left[i] : right[i];
         const nt = cnt[ch * 4], nc = cnt[ch * 4 + 2];
         pt[ch] = nt > mst ? (cnt[ch * 4 + 1] + pt[i] * nReg) / (nt + nReg) : pt[i];
         pc[ch] = nc > mst ? (cnt[ch * 4 + 3] + pc[i] * nReg) / (nc + nReg) : pc[i];
@@ -250,14 +289,18 @@ export class UpliftTreeGrower {
     yc: number,
     pt: number,
     pc: number,
+    eBegin: number,
+    eCount: number,
   ): void {
     if (count < 2 || !this.canSplit(nt + nc, depth)) {
       this.release(hist);
+      if (this.honest) this.countLeaf(node, rows, eBegin, eCount);
       return;
     }
     const best = this.findBestSplit(hist, nt, yt, nc, yc, pt, pc, true);
     if (best.feature < 0) {
       this.release(hist);
+      if (this.honest) this.countLeaf(node, rows, eBegin, eCount);
       return;
     }
     const f = best.feature;
@@ -275,12 +318,17 @@ export class UpliftTreeGrower {
     b.setSplit(node, f, best.leftBins.subarray(0, best.leftCount), left, right);
     const nLeft = this.partition(rows, begin, count, this.data.features[f].bins, b.leftSet, node * WORDS_PER_SET);
     const nRight = count - nLeft;
+    const eLeft = this.honest ? this.partition(rows, eBegin, eCount, this.data.features[f].bins, b.leftSet, node * WORDS_PER_SET) : 0;
     const splitL = nLeft >= 2 && this.canSplit(lnt + lnc, depth + 1);
     const splitR = nRight >= 2 && this.canSplit(rnt + rnc, depth + 1);
     let histL: Float64Array;
     let histR: Float64Array;
     if (!splitL && !splitR) {
       this.release(hist);
+      if (this.honest) {
+        this.countLeaf(left, rows, eBegin, eLeft);
+        this.countLeaf(right, rows, eBegin + eLeft, eCount - eLeft);
+      }
       return;
     }
     // smaller child from its rows, larger = parent - smaller (in the parent's buffer)
@@ -296,8 +344,8 @@ export class UpliftTreeGrower {
       histL = hist;
       histR = small;
     }
-    this.growNode(left, rows, begin, nLeft, histL, depth + 1, lnt, lyt, lnc, lyc, lpt, lpc);
-    this.growNode(right, rows, begin + nLeft, nRight, histR, depth + 1, rnt, ryt, rnc, ryc, rpt, rpc);
+    this.growNode(left, rows, begin, nLeft, histL, depth + 1, lnt, lyt, lnc, lyc, lpt, lpc, eBegin, eLeft);
+    this.growNode(right, rows, begin + nLeft, nRight, histR, depth + 1, rnt, ryt, rnc, ryc, rpt, rpc, eBegin + eLeft, eCount - eLeft);
   }
 
   /**
