@@ -393,8 +393,8 @@ export interface FinalTaskSpec {
 }
 
 /**
- * The final fits of a selection, each forest member split into at most `forestParts` contiguous tree
- * ranges of near-equal size (T-learners are one task). Run each with
+ * The final fits of a selection, each forest member split into at most `forestParts` (>= 1) contiguous
+ * tree ranges of near-equal size, each task with its range (T-learners are one task, no range). Run each with
  * finalFit(data, task.config, seed, task.treeRange) and hand the models, in task order, to
  * assembleFinal. Any split gives the same final model.
  */
@@ -402,10 +402,12 @@ export function finalTaskList(prepared: Prepared, selection: Selection, forestPa
   const out: FinalTaskSpec[] = [];
   for (const m of selection.members) {
     const config = finalConfig(prepared, m);
-    if (config.family !== 'uplift_rf' || forestParts <= 1) {
+    if (config.family !== 'uplift_rf') {
       out.push({ member: m, config });
       continue;
     }
+    // Forest tasks always carry their tree range (also when unsplit), so a fit of the grid
+    // configuration with that range grows exactly the final forest's trees.
     const parts = Math.max(1, Math.min(Math.floor(forestParts), config.nTrees));
     for (let p = 0; p < parts; p++) {
       const from = Math.floor((p * config.nTrees) / parts);

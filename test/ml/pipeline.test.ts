@@ -167,6 +167,11 @@ t.test('runPipeline: result contract, determinism, distribution-independence', a
   const one = finalFit(prep.data, fc, 11).predict(prep.data);
   const parts = assembleFinal(forestSel, ft, ft.map((x) => finalFit(prep.data, x.config, 11, x.treeRange))).predict(prep.data);
   t.same(Buffer.from(parts.buffer), Buffer.from(one.buffer), 'forest in 4 tree ranges == one-shot');
+  // an unsplit forest task carries the full final range, so fitting the grid config with it is the same
+  const whole = finalTaskList(prep, forestSel, 1);
+  t.same(whole.map((x) => x.treeRange), [[0, (fc as { nTrees: number }).nTrees]]);
+  const viaGrid = finalFit(prep.data, prep.grid[0], 11, whole[0].treeRange).predict(prep.data);
+  t.same(Buffer.from(viaGrid.buffer), Buffer.from(one.buffer), 'grid config + task range == final config');
 
   const d = runPipeline(raw, { seed: 12 });
   // (a T-learner without subsampling has no randomness of its own, but the folds change with the seed)
