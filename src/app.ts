@@ -15,6 +15,10 @@ import { healthRoutes } from './routes/health.js';
 import { upliftRoutes } from './routes/uplift.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** JOB_TIMEOUT_S (0 = no deadline). */
+    jobTimeoutS: number;
+  }
   interface FastifyRequest {
     /** Facts about the job for the one log line per request. */
     job: RequestJob;
@@ -121,6 +125,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     done();
   });
 
+  app.decorate('jobTimeoutS', config.jobTimeoutS);
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { keyStore: opts.keyStore });
   await app.register(poolPlugin, {

@@ -22,6 +22,8 @@ export interface Config {
   keysFile: string;
   /** Seconds a graceful shutdown waits for in-flight jobs before giving up. */
   shutdownGraceS: number;
+  /** Seconds a job may run (waiting in the queue included) before it is cancelled; 0 = no deadline. */
+  jobTimeoutS: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -65,5 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: intVar(env, 'BODY_LIMIT', DEFAULT_BODY_LIMIT, 1024, MAX_BODY_LIMIT),
     keysFile: env.UPLIFT_KEYS_FILE?.trim() || './var/keys.json',
     shutdownGraceS: intVar(env, 'SHUTDOWN_GRACE_S', 60, 0, 3600),
+    jobTimeoutS: intVar(env, 'JOB_TIMEOUT_S', 600, 0, 86400),
   };
 }

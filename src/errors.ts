@@ -20,6 +20,7 @@ export const Overloaded = createError('UPLIFT_OVERLOADED', '%s', 503);
 export const ShuttingDown = createError('UPLIFT_SHUTTING_DOWN', '%s', 503);
 export const NotReady = createError('UPLIFT_NOT_READY', '%s', 503);
 export const JobAborted = createError('UPLIFT_JOB_ABORTED', '%s', 499);
+export const JobTimeout = createError('UPLIFT_JOB_TIMEOUT', '%s', 503);
 export const Internal = createError('UPLIFT_INTERNAL', '%s', 500);
 
 /** The one body every authentication failure gets (missing, malformed, unknown id, wrong secret). */

@@ -20,6 +20,7 @@ import type {
   SelectResult,
 } from '../../schemas/task.js';
 import { datasetTransferList } from '../../schemas/task.js';
+import { fail, JobTimeout } from '../errors.js';
 import type { RawDataset } from '../ml/types.js';
 import type { PoolService } from './pool.js';
 
@@ -41,8 +42,35 @@ export interface JobOutcome {
   job_ms: number;
 }
 
-/** Runs the whole pipeline for one request; `raw`'s buffers are moved to a worker (unusable after). */
-export function runUpliftJob(pool: PoolService, raw: RawDataset, options: JobOptions, signal?: AbortSignal): Promise<JobOutcome> {
+/**
+ * Runs the whole pipeline for one request; `raw`'s buffers are moved to a worker (unusable after).
+ * `clientSignal` cancels the job (client gone); after `timeoutS` seconds (0 = never) the job is cancelled
+ * too - running tasks' threads are terminated, so their CPU is freed - and fails with 503
+ * UPLIFT_JOB_TIMEOUT.
+ */
+export async function runUpliftJob(
+  pool: PoolService,
+  raw: RawDataset,
+  options: JobOptions,
+  clientSignal?: AbortSignal,
+  timeoutS = 0,
+): Promise<JobOutcome> {
+  const deadline = new AbortController();
+  const timer = timeoutS > 0 ? setTimeout(() => deadline.abort(), timeoutS * 1000) : null;
+  const signal = clientSignal ? AbortSignal.any([clientSignal, deadline.signal]) : deadline.signal;
+  try {
+    return await runTasks(pool, raw, options, signal);
+  } catch (err) {
+    if (deadline.signal.aborted && !clientSignal?.aborted) {
+      throw fail(JobTimeout, `The job did not finish within JOB_TIMEOUT_S=${timeoutS} s and was cancelled; send fewer rows or retry later`, { timeout_s: timeoutS }, 1);
+    }
+    throw err;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signal: AbortSignal): Promise<JobOutcome> {
   return pool.job(async (run) => {
     const t0 = performance.now();
     let t = t0;

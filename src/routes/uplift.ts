@@ -83,7 +83,7 @@ export async function upliftRoutes(app: FastifyInstance): Promise<void> {
       };
       reply.raw.once('close', onClose);
       try {
-        const out = await runUpliftJob(app.pool, raw, options, ac.signal);
+        const out = await runUpliftJob(app.pool, raw, options, ac.signal, app.jobTimeoutS);
         request.job.model = out.result.model.type;
         request.job.job_ms = out.job_ms;
         Object.assign(request.job.marks, out.timings);

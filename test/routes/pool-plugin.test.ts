@@ -108,3 +108,31 @@ t.test('/ready: 503 before warm-up, 200 after, 503 once closing', async (t) => {
   await app.close();
   t.equal(app.pool.ready, false, 'not ready after close');
 });
+
+t.test('JOB_TIMEOUT_S: a job past its deadline is cancelled (its tasks aborted) and answered 503 UPLIFT_JOB_TIMEOUT', async (t) => {
+  const { syntheticRows } = await import('./helpers.js');
+  let aborted = 0;
+  const runner: JobRunner = {
+    size: 1,
+    queueSize: 0,
+    async run(task: PoolTask, o) {
+      if (task.kind === 'ping') return { kind: 'pong', threadId: 0 };
+      // Never finishes on its own; only the abort signal ends it (as Piscina terminating the thread).
+      return await new Promise((_r, rej) =>
+        o?.signal?.addEventListener('abort', () => {
+          aborted++;
+          rej(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        }),
+      );
+    },
+    async close() {},
+  };
+  const { app, headers } = await makeApp({ runner, config: { jobTimeoutS: 1 } });
+  t.teardown(() => app.close());
+  const res = await app.inject({ method: 'POST', url: '/api/v1/ai/uplift_model', headers, payload: JSON.stringify({ rows: syntheticRows(250) }) });
+  t.equal(res.statusCode, 503);
+  t.equal(res.json().code, 'UPLIFT_JOB_TIMEOUT');
+  t.match(res.json().message, /JOB_TIMEOUT_S=1/);
+  t.equal(aborted, 1, 'the running task was aborted');
+  t.equal(app.pool.stats().running, 0, 'the job slot is free again');
+});

@@ -12,6 +12,7 @@ t.test('defaults', async (t) => {
     bodyLimit: DEFAULT_BODY_LIMIT,
     keysFile: './var/keys.json',
     shutdownGraceS: 60,
+    jobTimeoutS: 600,
   });
   t.ok(DEFAULT_BODY_LIMIT >= 1_000_000 * 280, 'default body limit fits 1 M lab rows (~280 bytes each)');
   t.ok(DEFAULT_BODY_LIMIT <= MAX_BODY_LIMIT, 'and stays under the largest V8 string');
@@ -27,8 +28,9 @@ t.test('every variable is read', async (t) => {
     BODY_LIMIT: '1048576',
     UPLIFT_KEYS_FILE: '/data/keys.json',
     SHUTDOWN_GRACE_S: '5',
+    JOB_TIMEOUT_S: '0',
   });
-  t.same(c, { port: 8080, host: '0.0.0.0', logLevel: 'debug', poolSize: 3, maxQueue: 0, bodyLimit: 1048576, keysFile: '/data/keys.json', shutdownGraceS: 5 });
+  t.same(c, { port: 8080, host: '0.0.0.0', logLevel: 'debug', poolSize: 3, maxQueue: 0, bodyLimit: 1048576, keysFile: '/data/keys.json', shutdownGraceS: 5, jobTimeoutS: 0 });
 });
 
 t.test('bad values are rejected with the variable named', async (t) => {
