@@ -455,3 +455,18 @@ t.test('predictRaw equals the flat.ts accumulate of every tree', async (t) => {
     t.ok(maxd < 1e-12, `max diff ${maxd}`);
   }
 });
+
+t.test('minGain stops boosting at the first tree without a split (not under subsampling)', async (t) => {
+  // pure-noise labels: no split is worth a gain of 25
+  const rng = createRng(31);
+  const n = 3000;
+  const data = dataset([feature('a', 'numeric', 40, randomBins(rng, n, 40, 0)), feature('b', 'categorical', 6, randomBins(rng, n, 6, 0))]);
+  const y = Uint8Array.from({ length: n }, () => (rng.next() < 0.3 ? 1 : 0));
+  const m = fitGbmClassifier(data, allRows(n), y, { ...BASE, nIter: 50, minGain: 25 }, 1);
+  t.equal(m.nTrees, 1, 'one single-leaf tree, then stop');
+  t.equal(m.trees[0].feature[0], -1);
+  const m0 = fitGbmClassifier(data, allRows(n), y, { ...BASE, nIter: 50, minGain: 0 }, 1);
+  t.equal(m0.nTrees, 50, 'without minGain noise is fitted for all iterations');
+  const ms = fitGbmClassifier(data, allRows(n), y, { ...BASE, nIter: 10, minGain: 25, colsample: 0.5 }, 1);
+  t.equal(ms.nTrees, 10, 'feature subsampling: no early stop');
+});

@@ -12,7 +12,7 @@
  * - split gain with L2 (split.ts), min rows and min hessian per leaf, native categorical splits, the
  *   missing bin tried on both sides;
  * - leaf value = -G/(H + l2) (one Newton step), times the learning rate (stored already shrunk).
- * - boosting stops early when a tree finds no split with gain > minGain;
+ * - boosting stops early when a tree (without row/feature subsampling) finds no split with gain > minGain;
  * - optional per-tree row subsampling (Bernoulli, `subsample`) and feature subsampling (`colsample`),
  *   both drawn from the seeded rng (src/ml/rng.ts).
  *
@@ -202,8 +202,8 @@ function resolve(p: GbmParams): Resolved {
 }
 
 /**
- * Fits the classifier on data rows `rows` with 0/1 `labels` (indexed by data row, like data.outcome).
- * Deterministic for a given seed.
+ * Fits the classifier on data rows `rows` (distinct indices into data) with 0/1 `labels` (indexed by
+ * data row, like data.outcome). Deterministic for a given seed.
  */
 export function fitGbmClassifier(
   data: BinnedDataset,
@@ -318,9 +318,10 @@ export function fitGbmClassifier(
       }
     }
     trees.push(tree);
-    // No admissible split (all gains <= minGain): later trees would be single leaves too (the
-    // gradients only move by this intercept step), so boosting stops here.
-    if (nLeaves === 1) break;
+    // No admissible split (all gains <= minGain) on all rows and features: later trees would be
+    // single leaves too (the gradients only move by this intercept step), so boosting stops here.
+    // (With row or feature subsampling another sample may still split: no early stop then.)
+    if (nLeaves === 1 && mm === m && nFeats === F) break;
   }
   if (options.trainScores) for (let k = 0; k < m; k++) options.trainScores[rows[k]] = score[rows[k]];
   return new GbmModel(initScore, trees, gains);
