@@ -55,18 +55,24 @@ export async function runUpliftJob(
   clientSignal?: AbortSignal,
   timeoutS = 0,
 ): Promise<JobOutcome> {
-  const deadline = new AbortController();
-  const timer = timeoutS > 0 ? setTimeout(() => deadline.abort(), timeoutS * 1000) : null;
-  const signal = clientSignal ? AbortSignal.any([clientSignal, deadline.signal]) : deadline.signal;
+  // One signal for the job: aborted by the client's signal or by the deadline (AbortSignal.any needs
+  // Node 20.3; this works on every Node 20).
+  const job = new AbortController();
+  let timedOut = false;
+  const timer = timeoutS > 0 ? setTimeout(() => ((timedOut = true), job.abort()), timeoutS * 1000) : null;
+  const onClient = (): void => job.abort();
+  if (clientSignal?.aborted) job.abort();
+  clientSignal?.addEventListener('abort', onClient, { once: true });
   try {
-    return await runTasks(pool, raw, options, signal);
+    return await runTasks(pool, raw, options, job.signal);
   } catch (err) {
-    if (deadline.signal.aborted && !clientSignal?.aborted) {
+    if (timedOut && !clientSignal?.aborted) {
       throw fail(JobTimeout, `The job did not finish within JOB_TIMEOUT_S=${timeoutS} s and was cancelled; send fewer rows or retry later`, { timeout_s: timeoutS }, 1);
     }
     throw err;
   } finally {
     if (timer) clearTimeout(timer);
+    clientSignal?.removeEventListener('abort', onClient);
   }
 }
 
