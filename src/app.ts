@@ -126,6 +126,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.decorate('jobTimeoutS', config.jobTimeoutS);
+  // A client that hangs up while still sending its body (after that, the route logs and cancels the job).
+  app.addHook('onRequestAbort', (request, done) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.routeOptions.url,
+        customer_id: request.customerId,
+        rows: request.job?.rows,
+        duration_ms: request.job ? Math.round(performance.now() - request.job.start) : undefined,
+      },
+      'request aborted by the client',
+    );
+    done();
+  });
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { keyStore: opts.keyStore });
   await app.register(poolPlugin, {

@@ -20,6 +20,7 @@ import type {
   SelectResult,
 } from '../../schemas/task.js';
 import { datasetTransferList } from '../../schemas/task.js';
+import { setMaxListeners } from 'node:events';
 import { fail, JobTimeout } from '../errors.js';
 import type { RawDataset } from '../ml/types.js';
 import type { PoolService } from './pool.js';
@@ -58,6 +59,8 @@ export async function runUpliftJob(
   // One signal for the job: aborted by the client's signal or by the deadline (AbortSignal.any needs
   // Node 20.3; this works on every Node 20).
   const job = new AbortController();
+  // Every task of the job listens on this signal (one listener per queued task).
+  setMaxListeners(0, job.signal);
   let timedOut = false;
   const timer = timeoutS > 0 ? setTimeout(() => ((timedOut = true), job.abort()), timeoutS * 1000) : null;
   const onClient = (): void => job.abort();

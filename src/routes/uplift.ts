@@ -79,7 +79,12 @@ export async function upliftRoutes(app: FastifyInstance): Promise<void> {
       // A client that hangs up cancels its job (a running job's thread is terminated and replaced).
       const ac = new AbortController();
       const onClose = (): void => {
-        if (!reply.raw.writableFinished) ac.abort();
+        if (reply.raw.writableFinished) return;
+        ac.abort();
+        request.log.info(
+          { method: request.method, url: UPLIFT_PATH, customer_id: request.customerId, rows: request.job.rows, duration_ms: Math.round(performance.now() - request.job.start) },
+          'client closed the connection: job cancelled',
+        );
       };
       reply.raw.once('close', onClose);
       try {
