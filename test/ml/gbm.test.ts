@@ -205,7 +205,7 @@ t.test('fast split search equals exhaustive search (numeric with missing, catego
     const rows = allRows(n);
     // Categorical ordering is exact for l2 = catL2 = catSmooth = 0 (Fisher 1958 / Breiman et al. 1984).
     const p: SplitParams = {
-      l2: 0, minSamplesLeaf: 1 + rng.int(8), minHessianLeaf: 1e-3, minGain: 0, catSmooth: 0, catL2: 0, minDataPerGroup: 1,
+      l2: 0, minSamplesLeaf: 1 + rng.int(8), minHessianLeaf: 1e-3, minGain: 0, catSmooth: 0, catL2: 0, minDataPerGroup: 1, gainPenalty: 0,
     };
     const fast = fastBest(data, rows, g, h, p);
     const slow = exhaustiveBest(data, rows, g, h, p);
@@ -237,7 +237,7 @@ t.test('numeric split search with l2 and min leaf equals exhaustive search', asy
     ]);
     for (let i = 0; i < n; i++) g[i] += data.features[0].bins[i] > 5 ? 0.3 : -0.2;
     const p: SplitParams = {
-      l2: rng.next() * 5, minSamplesLeaf: 1 + rng.int(30), minHessianLeaf: rng.next() * 3, minGain: 0, catSmooth: 10, catL2: 10, minDataPerGroup: 1,
+      l2: rng.next() * 5, minSamplesLeaf: 1 + rng.int(30), minHessianLeaf: rng.next() * 3, minGain: 0, catSmooth: 10, catL2: 10, minDataPerGroup: 1, gainPenalty: 0,
     };
     const rows = allRows(n);
     const fast = fastBest(data, rows, g, h, p);
@@ -469,4 +469,51 @@ t.test('minGain stops boosting at the first tree without a split (not under subs
   t.equal(m0.nTrees, 50, 'without minGain noise is fitted for all iterations');
   const ms = fitGbmClassifier(data, allRows(n), y, { ...BASE, nIter: 10, minGain: 25, colsample: 0.5 }, 1);
   t.equal(ms.nTrees, 10, 'feature subsampling: no early stop');
+});
+
+t.test('split search with the multiple-comparison penalty equals exhaustive search minus beta*ln(K)', async (t) => {
+  let checked = 0;
+  for (let trial = 0; trial < 40; trial++) {
+    const rng = createRng(4000 + trial);
+    const n = 60 + rng.int(200);
+    const { data, g, h } = makeRandomData(7000 + trial, n, [
+      { kind: 'numeric', nBins: 2 + rng.int(30) },
+      { kind: 'categorical', nBins: 2 + rng.int(6) },
+      { kind: 'numeric', nBins: 2 + rng.int(4) },
+    ]);
+    if (trial % 2 === 0) for (let i = 0; i < n; i++) g[i] += data.features[0].bins[i] > 8 ? 0.25 : -0.2;
+    const beta = 0.2 + rng.next() * 2;
+    const p: SplitParams = {
+      l2: 0, minSamplesLeaf: 1 + rng.int(5), minHessianLeaf: 1e-3, minGain: 0, catSmooth: 0, catL2: 0, minDataPerGroup: 1, gainPenalty: beta,
+    };
+    const rows = allRows(n);
+    // slow twin: exhaustive best per feature, minus beta * ln(K) with K counted from the rows
+    let best = -Infinity;
+    let bestRaw = 0;
+    let bestF = -1;
+    data.features.forEach((feat, f) => {
+      const only = dataset([feat]);
+      const c = exhaustiveBest(only, rows, g, h, p);
+      if (c === null) return;
+      const present = new Set<number>();
+      let miss = 0;
+      for (const r of rows) {
+        if (feat.kind === 'numeric' && feat.bins[r] === 0) miss = 1;
+        else present.add(feat.bins[r]);
+      }
+      const K = feat.kind === 'categorical' ? present.size - 1 : (present.size - 1) * (1 + miss) + miss;
+      const adj = c.gain - beta * Math.log(Math.max(1, K));
+      if (adj > 0 && adj > best + 1e-12) { best = adj; bestRaw = c.gain; bestF = f; }
+    });
+    const fast = fastBest(data, rows, g, h, p);
+    if (bestF < 0) {
+      t.equal(fast.gain, -Infinity, `trial ${trial}: no split`);
+      continue;
+    }
+    checked++;
+    t.ok(Math.abs(fast.gain - best) < 1e-9 * Math.max(1, best), `trial ${trial}: adjusted ${fast.gain} vs ${best}`);
+    t.ok(Math.abs(fast.rawGain - bestRaw) < 1e-9 * Math.max(1, bestRaw), `trial ${trial}: raw ${fast.rawGain} vs ${bestRaw}`);
+    t.equal(fast.feature, bestF);
+  }
+  t.ok(checked > 15, `${checked} trials had a split`);
 });

@@ -63,6 +63,11 @@ export interface GbmParams {
   catL2?: number;
   /** Categorical bins with fewer rows in the node are not ordered, they go right; default 10. */
   minDataPerGroup?: number;
+  /**
+   * Multiple-comparison penalty on split gains: a feature's best gain minus gainPenalty * ln(number of
+   * partitions tried), see split.ts; default 0.
+   */
+  gainPenalty?: number;
   /** Share of training rows sampled (without replacement, Bernoulli) per tree, (0, 1]; default 1. */
   subsample?: number;
   /** Share of features sampled per tree, (0, 1]; default 1. */
@@ -196,6 +201,7 @@ function resolve(p: GbmParams): Resolved {
     catSmooth: p.catSmooth ?? 10,
     catL2: p.catL2 ?? 10,
     minDataPerGroup: p.minDataPerGroup ?? 10,
+    gainPenalty: Math.max(0, p.gainPenalty ?? 0),
     subsample: Math.min(1, Math.max(1e-6, p.subsample ?? 1)),
     colsample: Math.min(1, Math.max(1e-6, p.colsample ?? 1)),
   };

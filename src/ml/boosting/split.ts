@@ -25,11 +25,21 @@ export interface SplitParams {
   catSmooth: number;
   catL2: number;
   minDataPerGroup: number;
+  /**
+   * Multiple-comparison penalty: a feature's best gain is reduced by gainPenalty * ln(K), K = the number
+   * of distinct partitions its scan tried in this node (about the expected maximum of K null gains,
+   * since a gain is ~ chi2(1)/2 with tail e^-x). Counters the pull of many-binned features towards noise
+   * splits (the selection bias of exhaustive split search; cf. Loh's GUIDE, Hothorn's ctree). 0 = off.
+   */
+  gainPenalty: number;
 }
 
 /** A node's best split (reused object). `gain = -Infinity` when the node has no valid split. */
 export class SplitResult {
+  /** Gain used for choosing: the loss reduction minus the feature's multiple-comparison penalty. */
   gain = -Infinity;
+  /** The loss reduction itself (what importance adds up). */
+  rawGain = 0;
   feature = -1;
   /** 256-bit set of the bins that go left (flat.ts representation). */
   readonly leftSet = new Uint32Array(WORDS_PER_SET);
@@ -78,16 +88,43 @@ export class SplitFinder {
     const parentScore = (G * G) / (H + l2);
     // Best over all features, as a raw score sum (children's terms); converted to gain at the end.
     let bestGain = minGain > 0 ? minGain : 0;
+    const beta = this.p.gainPenalty;
     for (let fi = 0; fi < nFeats; fi++) {
       const f = feats[fi];
       const fb = base + this.offsets[f] * HIST_SLOTS;
       const nb = this.nBins[f];
-      if (this.isCategorical[f] === 1) {
-        bestGain = this.scanCategorical(hist, fb, nb, f, G, H, N, parentScore, minLeaf, bestGain, out);
-      } else {
-        bestGain = this.scanNumeric(hist, fb, nb, f, G, H, N, parentScore, minLeaf, bestGain, out);
+      const cat = this.isCategorical[f] === 1;
+      const pen = beta > 0 ? beta * Math.log(Math.max(1, this.candidates(hist, fb, nb, cat))) : 0;
+      const threshold = bestGain + pen;
+      // a scan records into `out` and returns a larger value only when it beats `threshold`
+      const r = cat
+        ? this.scanCategorical(hist, fb, nb, f, G, H, N, parentScore, minLeaf, threshold, out)
+        : this.scanNumeric(hist, fb, nb, f, G, H, N, parentScore, minLeaf, threshold, out);
+      if (r > threshold) {
+        bestGain = r - pen;
+        out.rawGain = r;
+        out.gain = bestGain;
       }
     }
+  }
+
+  /** Number of distinct partitions the scan of this feature tries in this node (for the penalty). */
+  private candidates(hist: Float64Array, fb: number, nb: number, cat: boolean): number {
+    if (cat) {
+      const minGroup = Math.max(1, this.p.minDataPerGroup);
+      let groups = 0;
+      let small = 0;
+      for (let b = 0; b < nb; b++) {
+        const c = hist[fb + b * HIST_SLOTS + 2];
+        if (c >= minGroup) groups++;
+        else if (c > 0) small = 1;
+      }
+      return groups - 1 + small;
+    }
+    let present = 0;
+    for (let b = 1; b < nb; b++) if (hist[fb + b * HIST_SLOTS + 2] > 0) present++;
+    const miss = hist[fb + 2] > 0 ? 1 : 0;
+    return (present - 1) * (1 + miss) + miss;
   }
 
   private scanNumeric(
