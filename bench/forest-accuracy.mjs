@@ -3,12 +3,15 @@
 //
 //   node bench/forest-accuracy.mjs [--rows 50000] [--seed 7] [--scenarios persuadables,lowsignal,highcard,null]
 //        [--config '{"maxDepth":6,...}'] [--grid] [--fit-rows 33333] [--fast] [--dir /tmp/forest-bench]
+//        [--forest-seeds 1000,2000,3000]
 //
 // Per scenario: generates the campaign with ../shared/lab/gen.mjs (cached in --dir), toRawDataset +
 // encode, fits the forest (DEFAULT_FOREST overridden by --config; with --grid every FOREST_GRID entry)
 // on all rows, scores the same rows, writes `id,uplift` (rounded to 4 decimals like the API) and runs
 // ../shared/lab/evaluate.mjs --truth on it (with --fast: the same Spearman / gain-share formulas in
 // process). Also times one fit on --fit-rows rows (a CV training fold; default 2/3 of the rows).
+// With several --forest-seeds the accuracy columns are means over forests fitted with each seed (a
+// 50-tree forest's Spearman varies by about +-0.02 with its seed), plus the Spearman range.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -35,6 +38,7 @@ const scenarios = String(args.scenarios ?? 'persuadables,lowsignal,highcard,null
 const dir = String(args.dir ?? '/tmp/forest-bench');
 const fitRows = Number(args['fit-rows'] ?? Math.round((rows * 2) / 3));
 const fast = Boolean(args.fast);
+const forestSeeds = String(args['forest-seeds'] ?? '42').split(',').map(Number);
 mkdirSync(dir, { recursive: true });
 const configs = args.grid ? FOREST_GRID : [{ ...DEFAULT_FOREST, ...(args.config ? JSON.parse(args.config) : {}) }];
 
@@ -92,34 +96,43 @@ for (const scenario of scenarios) {
       fitUpliftForest(data, fold, config, 2 + r);
       times.push(performance.now() - a);
     }
-    const f0 = performance.now();
-    const model = fitUpliftForest(data, all, config, 42);
-    const f1 = performance.now();
-    const pred = model.predict(data);
-    const f2 = performance.now();
-    const scores = Float64Array.from(pred, (x) => { const r = Math.round(x * 1e4) / 1e4; return r === 0 ? 0 : r; });
-    let res;
-    if (scenario === 'null') {
-      let ss = 0; for (const x of scores) ss += x * x;
-      res = { rms: Math.sqrt(ss / scores.length) };
-    } else if (fast) {
-      res = metricsInProcess(scores, truth);
-    } else {
-      const csv = join(dir, `${scenario}-scores.csv`);
-      writeFileSync(csv, 'id,uplift\n' + ids.map((id, i) => `${id},${scores[i]}`).join('\n') + '\n');
-      const ev = JSON.parse(execFileSync('node', [join(lab, 'evaluate.mjs'), '--scores', csv, '--truth', truthFile], { encoding: 'utf8' }));
-      res = { spearman: ev.spearman, gain_share_at_20: ev.gain_share_at_20 };
+    const acc = [];
+    let fitAllMs = 0, predictMs = 0;
+    for (const fs of forestSeeds) {
+      const f0 = performance.now();
+      const model = fitUpliftForest(data, all, config, fs);
+      const f1 = performance.now();
+      const pred = model.predict(data);
+      const f2 = performance.now();
+      fitAllMs += (f1 - f0) / forestSeeds.length;
+      predictMs += (f2 - f1) / forestSeeds.length;
+      const scores = Float64Array.from(pred, (x) => { const r = Math.round(x * 1e4) / 1e4; return r === 0 ? 0 : r; });
+      if (scenario === 'null') {
+        let ss = 0; for (const x of scores) ss += x * x;
+        acc.push({ rms: Math.sqrt(ss / scores.length) });
+      } else if (fast) {
+        acc.push(metricsInProcess(scores, truth));
+      } else {
+        const csv = join(dir, `${scenario}-scores.csv`);
+        writeFileSync(csv, 'id,uplift\n' + ids.map((id, i) => `${id},${scores[i]}`).join('\n') + '\n');
+        const ev = JSON.parse(execFileSync('node', [join(lab, 'evaluate.mjs'), '--scores', csv, '--truth', truthFile], { encoding: 'utf8' }));
+        acc.push({ spearman: ev.spearman, gain_share_at_20: ev.gain_share_at_20 });
+      }
     }
-    out.push({ scenario, config: ci, ...res, fitFoldMs: Math.min(...times), fitAllMs: f1 - f0, predictMs: f2 - f1, rawMs: t1 - t0, encodeMs: t2 - t1 });
+    const meanOf = (k) => (acc[0][k] === undefined ? undefined : acc.reduce((a, r) => a + r[k], 0) / acc.length);
+    const res = { spearman: meanOf('spearman'), gain_share_at_20: meanOf('gain_share_at_20'), rms: meanOf('rms'),
+      range: acc[0].spearman === undefined ? '' : `${Math.min(...acc.map((r) => r.spearman)).toFixed(3)}..${Math.max(...acc.map((r) => r.spearman)).toFixed(3)}` };
+    out.push({ scenario, config: ci, ...res, fitFoldMs: Math.min(...times), fitAllMs, predictMs, rawMs: t1 - t0, encodeMs: t2 - t1 });
   }
 }
 const fmt = (x, d = 3) => (x === undefined ? '' : x.toFixed(d));
 console.log('config: ' + configs.map((c, i) => `#${i} ${JSON.stringify(c)}`).join('\n        '));
-console.log('scenario      cfg  spearman  gain@20  rms     target        fit(fold)ms fit(all)ms predict(all)ms encode ms');
+console.log(`forest seeds: ${forestSeeds.join(',')}; fit(fold) = best of 3 fits on ${fitRows} rows; fit/predict(all) on all rows`);
+console.log('scenario      cfg  spearman  gain@20  rms     target        fit(fold)ms fit(all)ms predict(all)ms encode ms  spearman range');
 for (const r of out) {
   const tg = TARGETS[r.scenario] ?? [];
   console.log(
     `${r.scenario.padEnd(13)} #${String(r.config).padEnd(3)} ${fmt(r.spearman).padEnd(9)} ${fmt(r.gain_share_at_20).padEnd(8)} ${fmt(r.rms, 4).padEnd(7)} ${tg.join('/').padEnd(13)} ` +
-    `${fmt(r.fitFoldMs, 0).padEnd(11)} ${fmt(r.fitAllMs, 0).padEnd(10)} ${fmt(r.predictMs, 0).padEnd(14)} ${fmt(r.encodeMs, 0)}`,
+    `${fmt(r.fitFoldMs, 0).padEnd(11)} ${fmt(r.fitAllMs, 0).padEnd(10)} ${fmt(r.predictMs, 0).padEnd(14)} ${fmt(r.encodeMs, 0).padEnd(10)} ${r.range}`,
   );
 }

@@ -2,7 +2,7 @@
  * Uplift random forest (causalml UpliftRandomForestClassifier recipe on our histogram uplift tree,
  * ../tree/uplift-tree.ts). A row's score is the mean over trees of its leaf's shrunk p_t - p_c.
  *
- * Tree k's rows, all randomness from createRng(deriveSeed(seed, k)), so trees fitted in any split of
+ * Tree k's rows, all randomness from createRng(deriveSeed(seed, TREE_STREAM, k)), so trees fitted in any split of
  * tree ranges across workers are identical to a one-shot fit (mergeForests puts them back in order):
  * - default (bootstrap): round(sampleFraction * n) draws with replacement; a drawn row enters the tree
  *   once with its multiplicity as weight;
@@ -240,6 +240,8 @@ export function effectiveMinLeaf(minSamplesLeaf: number, structureRows: number):
   return Math.max(1, Math.min(minSamplesLeaf, Math.floor(structureRows / 8)));
 }
 
+const TREE_STREAM = 0x7f4a7c15;
+
 export function featuresPerNode(maxFeatures: number, p: number): number {
   return Math.max(1, Math.min(p, Math.round(maxFeatures * p)));
 }
@@ -278,7 +280,8 @@ export function fitUpliftForest(
   const treeIndex = new Int32Array(count);
   const imp = new Float64Array(count * F);
   for (let k = t0; k < t1; k++) {
-    const rng = createRng(deriveSeed(seed, k));
+    // (a constant first key: deriveSeed(s, k) alone collides whenever s ^ k does, e.g. (42, 1) = (43, 0))
+    const rng = createRng(deriveSeed(seed, TREE_STREAM, k));
     const i = k - t0;
     treeIndex[i] = k;
     if (honest) {
