@@ -72,6 +72,16 @@ t.test('interpretation names the top and bottom deciles', async (t) => {
   t.match(one, /All 300 customers fall in one decile/);
   t.match(one, /95% CI -0\.010 to \+0\.012/);
   t.match(one, /targeting by decile is not supported/);
+  const uni = interpret({
+    treatment_cr: 0.4, control_cr: 0.3, average_treatment_effect: 0.1, uniform: true,
+    decile_summary: [
+      { decile: 1, mean_uplift: 0.0998, n_customers: 100 },
+      { decile: 10, mean_uplift: 0.1003, n_customers: 100 },
+    ],
+  });
+  t.match(uni, /Decile 10 contains 100 customers with mean uplift \+0\.100, representing ~10\.0 additional/);
+  t.match(uni, /Decile 1's mean uplift is \+0\.100\. The effect looks uniform/);
+  t.notMatch(uni, /hold-out/);
   t.equal(signed(-0.0001, 3), '+0.000');
   t.equal(signed(-0.0006, 3), '-0.001');
 });

@@ -4,7 +4,9 @@
  *   "Treatment group converted at 63.81% vs control 25.71% (ATE +0.381). Decile 10 contains 21 customers
  *    with mean uplift +0.412, representing ~8.7 additional conversions if fully targeted. Decile 1's mean
  *    uplift is -0.104 - ideal as a hold-out or cost-control segment."
- * Additional conversions = mean uplift of the top decile x its number of customers.
+ * Additional conversions = mean uplift of the top decile x its number of customers. When `uniform` (no
+ * real heterogeneity found out of fold), the bottom decile is named without a targeting recommendation
+ * and a closing sentence says targeting by decile is not supported.
  */
 import type { DecileSummaryRow } from '../types.js';
 
@@ -54,9 +56,11 @@ export function interpret(input: InterpretInput): string {
         `representing ~${extra.toFixed(1)} additional conversions if fully targeted.`,
     );
     parts.push(
-      bottom.mean_uplift < 0
-        ? `Decile ${bottom.decile}'s mean uplift is ${signed(bottom.mean_uplift, 3)} - ideal as a hold-out or cost-control segment.`
-        : `Decile ${bottom.decile} has the lowest mean uplift (${signed(bottom.mean_uplift, 3)}) - a natural hold-out or cost-control segment.`,
+      input.uniform
+        ? `Decile ${bottom.decile}'s mean uplift is ${signed(bottom.mean_uplift, 3)}.`
+        : bottom.mean_uplift < 0
+          ? `Decile ${bottom.decile}'s mean uplift is ${signed(bottom.mean_uplift, 3)} - ideal as a hold-out or cost-control segment.`
+          : `Decile ${bottom.decile} has the lowest mean uplift (${signed(bottom.mean_uplift, 3)}) - a natural hold-out or cost-control segment.`,
     );
   }
   if (input.uniform) {
