@@ -65,6 +65,10 @@ export interface PoolService {
   job<R>(fn: (run: TaskRunner) => Promise<R>): Promise<R>;
   /** Worker threads. */
   readonly size: number;
+  /** True while a new job would be refused (POOL_SIZE + MAX_QUEUE jobs in flight). */
+  readonly full: boolean;
+  /** The 503 a refused job gets (with its Retry-After). */
+  overloadedError(): ApiError;
   stats(): PoolStats;
 }
 
@@ -178,6 +182,10 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
     get size() {
       return runner.size;
     },
+    get full() {
+      return inFlight >= capacity;
+    },
+    overloadedError: () => overloaded(),
     run<R>(task: PoolTask, o?: RunOptions): Promise<R> {
       return service.job((run) => run<R>(task, o));
     },

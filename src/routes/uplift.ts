@@ -55,6 +55,11 @@ export async function upliftRoutes(app: FastifyInstance): Promise<void> {
     UPLIFT_PATH,
     {
       onRequest: app.requireApiKey,
+      // Refuse at once when the pool is full, before reading and parsing a possibly huge body (the
+      // admission in app.pool.job stays the definitive check).
+      preParsing: async () => {
+        if (app.pool.full) throw app.pool.overloadedError();
+      },
       schema: { body: RequestBody, response: { 200: UpliftResponse } },
     },
     async (request, reply) => {

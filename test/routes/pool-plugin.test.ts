@@ -136,3 +136,22 @@ t.test('JOB_TIMEOUT_S: a job past its deadline is cancelled (its tasks aborted) 
   t.equal(aborted, 1, 'the running task was aborted');
   t.equal(app.pool.stats().running, 0, 'the job slot is free again');
 });
+
+t.test('a full pool refuses a request before its body is parsed', async (t) => {
+  const { syntheticRows } = await import('./helpers.js');
+  const runner = gatedRunner(1);
+  runner.releasePings();
+  const { app, headers } = await makeApp({ runner, config: { poolSize: 1, maxQueue: 0 } });
+  t.teardown(() => app.close());
+  const holder = app.pool.run(job);
+  await tick();
+  t.equal(app.pool.full, true);
+  const res = await app.inject({ method: 'POST', url: '/api/v1/ai/uplift_model', headers, payload: '{"this is": not even JSON' });
+  t.equal(res.statusCode, 503, '503, not 400: the body was never parsed');
+  t.equal(res.json().code, 'UPLIFT_OVERLOADED');
+  t.match(res.headers['retry-after'], /^\d+$/);
+  runner.release();
+  await holder;
+  const ok = await app.inject({ method: 'POST', url: '/api/v1/ai/uplift_model', headers, payload: JSON.stringify({ rows: syntheticRows(10) }) });
+  t.equal(ok.statusCode, 422, 'with a free slot the same route parses again');
+});
