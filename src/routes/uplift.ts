@@ -11,7 +11,8 @@ import { RequestBody, type RequestRow } from '../../schemas/request.js';
 import { UpliftResponse } from '../../schemas/response.js';
 import { toRawDataset } from '../ml/data/columnar.js';
 import { runUpliftJob } from '../plugins/jobs.js';
-import type { PipelineResult } from '../ml/types.js';
+import type { PipelineResult, RawDataset } from '../ml/types.js';
+import type { JobOptions } from '../../schemas/task.js';
 import { checkSufficient, checkUniqueIds } from './checks.js';
 
 export const UPLIFT_PATH = '/api/v1/ai/uplift_model';
@@ -50,6 +51,21 @@ export function buildResponse(ids: readonly string[], r: PipelineResult): Uplift
   };
 }
 
+/** Data checks (422), then rows -> columns + ids + options. Synchronous, on the event loop. */
+export function toJobInput(body: RequestBody): { raw: RawDataset; ids: string[]; options: JobOptions } {
+  const rows: RequestRow[] = body.rows;
+  checkSufficient(rows);
+  checkUniqueIds(rows);
+  const raw = toRawDataset(rows);
+  const ids = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) ids[i] = rows[i].id;
+  return {
+    raw,
+    ids,
+    options: { model: body.options?.model ?? 'auto', seed: body.options?.seed, contamination: body.contamination ?? 0 },
+  };
+}
+
 export async function upliftRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: RequestBody }>(
     UPLIFT_PATH,
@@ -63,21 +79,11 @@ export async function upliftRoutes(app: FastifyInstance): Promise<void> {
       schema: { body: RequestBody, response: { 200: UpliftResponse } },
     },
     async (request, reply) => {
-      const body = request.body;
-      const rows: RequestRow[] = body.rows;
-      request.job.rows = rows.length;
       const tc = performance.now();
-      checkSufficient(rows);
-      checkUniqueIds(rows);
-      const raw = toRawDataset(rows);
-      const ids = new Array<string>(rows.length);
-      for (let i = 0; i < rows.length; i++) ids[i] = rows[i].id;
-      const options = {
-        model: body.options?.model ?? 'auto',
-        seed: body.options?.seed,
-        contamination: body.contamination ?? 0,
-      };
-      // Drop the row objects before the (long) job: only ids and columns are needed from here on.
+      request.job.rows = request.body.rows.length;
+      const { raw, ids, options } = toJobInput(request.body);
+      // Drop the row objects before the (long) job: only ids and columns are needed from here on (the
+      // handler keeps no reference to them either: toJobInput is a separate frame).
       (request as { body: unknown }).body = undefined;
       request.job.marks.columns_ms = Math.round(performance.now() - tc);
 
