@@ -10,8 +10,12 @@
  * - The file is written atomically (temp file + rename) with mode 0600 inside a 0700 directory.
  * - A running server notices changes made by the CLI (create / revoke) within about a second: the file's
  *   mtime is checked at most once per `reloadIntervalMs` when a credential is verified.
+ * - Once a secret has been verified with scrypt, the process remembers an HMAC of it (keyed by a random
+ *   per-process key, never written anywhere) so later requests with the same credential skip scrypt;
+ *   the memo is dropped whenever the key file changes (e.g. a revocation). Unknown ids and wrong
+ *   secrets always pay the full scrypt cost.
  */
-import { randomBytes, randomUUID, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { promises as fsp, readFileSync, statSync, writeFileSync, renameSync, mkdirSync, chmodSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import path from 'node:path';
 
@@ -86,6 +90,9 @@ export class KeyStore {
   private lastCheck = 0;
   private readonly reloadIntervalMs: number;
   private readonly params: ScryptParams;
+  /** id -> HMAC of the last secret verified for it (see the header). */
+  private verified = new Map<string, Buffer>();
+  private readonly memoKey = randomBytes(32);
   /** scrypt hashes computed by verify() (observable proof that unknown ids cost a hash too). */
   hashesComputed = 0;
   /** Hashed against when the id is unknown or revoked, so every verification costs one scrypt. */
@@ -129,6 +136,7 @@ export class KeyStore {
 
   private setData(data: KeyFile): void {
     this.data = data;
+    this.verified = new Map();
     this.byId = new Map(data.keys.map((k) => [k.customer_api_id.toLowerCase(), k]));
   }
 
@@ -224,7 +232,11 @@ export class KeyStore {
    */
   async verify(id: string, secret: string): Promise<boolean> {
     await this.maybeReload();
-    const found = this.byId.get(id.toLowerCase());
+    const key = id.toLowerCase();
+    const found = this.byId.get(key);
+    const memo = createHmac('sha256', this.memoKey).update(secret).digest();
+    const known = found && !found.revoked_at ? this.verified.get(key) : undefined;
+    if (known && timingSafeEqual(known, memo)) return true;
     const rec = found && !found.revoked_at ? found : this.dummy;
     const expected = Buffer.from(rec.hash, 'base64');
     let actual: Buffer;
@@ -235,6 +247,9 @@ export class KeyStore {
       return false;
     }
     const same = actual.length === expected.length && timingSafeEqual(actual, expected);
-    return same && rec !== this.dummy;
+    const ok = same && rec !== this.dummy;
+    // Remember only if the store was not reloaded meanwhile (the record must still be the current one).
+    if (ok && this.byId.get(key) === rec) this.verified.set(key, memo);
+    return ok;
   }
 }

@@ -63,3 +63,22 @@ t.test('a corrupt store file is an error, not an empty store', async (t) => {
   writeFileSync(file, '{"keys": 3}');
   t.throws(() => new KeyStore(file), /unknown format/);
 });
+
+t.test('a verified secret is remembered (no scrypt), wrong secrets never are, a revocation forgets', async (t) => {
+  const file = path.join(tempDir(), 'keys.json');
+  const server = new KeyStore(file, { scrypt: TEST_SCRYPT, reloadIntervalMs: 0 });
+  const cli = new KeyStore(file, { scrypt: TEST_SCRYPT });
+  const k = await cli.create('memo');
+  let h = server.hashesComputed;
+  t.equal(await server.verify(k.customer_api_id, k.secret), true);
+  t.equal(server.hashesComputed, h + 1, 'first verification: scrypt');
+  t.equal(await server.verify(k.customer_api_id, k.secret), true);
+  t.equal(await server.verify(k.customer_api_id.toUpperCase(), k.secret), true);
+  t.equal(server.hashesComputed, h + 1, 'repeated verifications: no scrypt');
+  h = server.hashesComputed;
+  t.equal(await server.verify(k.customer_api_id, k.secret + 'x'), false);
+  t.equal(await server.verify(k.customer_api_id, k.secret + 'x'), false);
+  t.equal(server.hashesComputed, h + 2, 'wrong secrets: scrypt every time');
+  cli.revoke(k.customer_api_id);
+  t.equal(await server.verify(k.customer_api_id, k.secret), false, 'revoked: the memo does not outlive the key');
+});
