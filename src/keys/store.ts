@@ -16,7 +16,7 @@
  *   secrets always pay the full scrypt cost.
  */
 import { createHmac, randomBytes, randomUUID, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { promises as fsp, readFileSync, statSync, writeFileSync, renameSync, mkdirSync, chmodSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync, renameSync, mkdirSync, chmodSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import path from 'node:path';
 
 export interface ScryptParams {
@@ -140,14 +140,18 @@ export class KeyStore {
     this.byId = new Map(data.keys.map((k) => [k.customer_api_id.toLowerCase(), k]));
   }
 
-  private async maybeReload(): Promise<void> {
+  /**
+   * Re-reads the file if it changed. Synchronous on purpose: a stat is microseconds, and async fs calls
+   * would queue behind scrypt hashes in libuv's thread pool under a flood of bad credentials.
+   */
+  private maybeReload(): void {
     const now = Date.now();
     if (now - this.lastCheck < this.reloadIntervalMs) return;
     this.lastCheck = now;
     try {
-      const st = await fsp.stat(this.file);
+      const st = statSync(this.file);
       if (st.mtimeMs !== this.mtimeMs || st.ino !== this.ino) {
-        const text = await fsp.readFile(this.file, 'utf8');
+        const text = readFileSync(this.file, 'utf8');
         this.setData(parseKeyFile(text, this.file));
         this.mtimeMs = st.mtimeMs;
         this.ino = st.ino;
@@ -156,6 +160,7 @@ export class KeyStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         this.setData({ version: 1, keys: [] });
         this.mtimeMs = -1;
+        this.ino = -1;
       }
       // A half-written or corrupt file (should not happen: writes are atomic) keeps the last good keys.
     }
@@ -231,7 +236,7 @@ export class KeyStore {
    * The caller checks the formats (UUID, secret length) first.
    */
   async verify(id: string, secret: string): Promise<boolean> {
-    await this.maybeReload();
+    this.maybeReload();
     const key = id.toLowerCase();
     const found = this.byId.get(key);
     const memo = createHmac('sha256', this.memoKey).update(secret).digest();
