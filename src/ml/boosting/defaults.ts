@@ -14,8 +14,10 @@ import type { GbmParams } from './gbm.js';
 
 /** The shared base model (outcome on all rows, treatment ignored); null = classic T-learner. */
 export const TLEARNER_BASE: GbmParams | null = {
-  nIter: 30,
-  learningRate: 0.3,
+  // 20 x 0.4 instead of 30 x 0.3: a third less base time; Spearman the same within +-0.01 except
+  // lowsignal seed 7 (0.69 -> 0.64), a scenario the forest wins anyway.
+  nIter: 20,
+  learningRate: 0.4,
   maxDepth: 3,
   minSamplesLeaf: 100,
   l2: 10,
