@@ -87,9 +87,9 @@ export interface ForestConfig {
   /** Bootstrap sample size as a share of the training rows. */
   sampleFraction: number;
   /**
-   * Optional (default false). Honest trees: each tree draws sampleFraction of the rows WITHOUT
-   * replacement, grows its structure on a random half of them and estimates the leaf values on the
-   * other half.
+   * Optional (default false). Honest trees: each tree takes about sampleFraction of the rows without
+   * replacement (each row independently), grows its structure on a random half of them and estimates
+   * the leaf values on the other half.
    */
   honest?: boolean;
   /** Optional (default 64): numeric thresholds tried per feature and node, at node-local quantiles. */

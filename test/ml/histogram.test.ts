@@ -43,6 +43,31 @@ t.test('larger child = parent - smaller child (subtraction) equals brute force',
   t.same(Array.from(small), brute(right));
 });
 
+t.test('coarse layout: numeric features with many bins merged in equal-width groups of encoder bins', async (t) => {
+  const coarse = histogramLayout(data, 64);
+  t.same(Array.from(coarse.nBins), [64, 7, 30], 'only the 256-bin numeric feature is coarsened');
+  t.equal(coarse.lastBin[1], null);
+  const last = coarse.lastBin[0]!;
+  t.equal(last[63], 255);
+  const h = new Float64Array(coarse.totalBins * SLOTS);
+  const rows = Uint32Array.from({ length: data.n }, (_, i) => i);
+  buildHistogram(coarse, h, rows, 0, rows.length);
+  // twin: coarse bin of encoder bin b is the smallest c with b <= last[c] (0 stays 0)
+  const want = new Array(coarse.totalBins * SLOTS).fill(0);
+  for (let r = 0; r < data.n; r++) {
+    data.features.forEach((f, j) => {
+      let b = f.bins[r];
+      if (j === 0 && b > 0) { let c = 1; while (b > last[c]) c++; b = c; }
+      const at = (coarse.offset[j] + b) * SLOTS + (data.treatment[r] === 1 ? 0 : 2);
+      want[at] += 1;
+      want[at + 1] += data.outcome[r];
+    });
+  }
+  t.same(Array.from(h), want);
+  // groups are contiguous and cover 1..255 with sizes 4 or 5
+  for (let c = 1; c <= 63; c++) t.ok(last[c] - last[c - 1] >= 4 && last[c] - last[c - 1] <= 5 || c === 1);
+});
+
 t.test('weighted histogram equals the histogram of rows repeated weight times', async (t) => {
   const rng = createRng(9);
   const weight = new Uint8Array(data.n);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { UpliftTreeGrower, type UpliftTreeParams } from '../../src/ml/tree/uplift-tree.js';
-import { histogramLayout, buildHistogram, SLOTS } from '../../src/ml/tree/histogram.js';
+import { buildHistogram, SLOTS } from '../../src/ml/tree/histogram.js';
 import { divergenceFor, normalization } from '../../src/ml/tree/criteria/index.js';
 import { leafOf, goesLeft } from '../../src/ml/tree/flat.js';
 import { createRng } from '../../src/ml/rng.js';
@@ -88,7 +88,7 @@ function orderedPrefixes(data: BinnedDataset, p: Required<UpliftTreeParams>, f: 
 
 function fastBest(data: BinnedDataset, params: UpliftTreeParams) {
   const g = new UpliftTreeGrower(data, params);
-  const layout = histogramLayout(data);
+  const layout = g.layout;
   const h = new Float64Array(layout.totalBins * SLOTS);
   const rows = allRows(data.n);
   buildHistogram(layout, h, rows, 0, rows.length);
@@ -98,7 +98,7 @@ function fastBest(data: BinnedDataset, params: UpliftTreeParams) {
 }
 
 const CRITERIA: Criterion[] = ['KL', 'ED', 'Chi'];
-const base = { maxDepth: 3, minSamplesLeaf: 20, minSamplesTreatment: 5, nReg: 10, featuresPerNode: 99, normalize: true, maxThresholds: 256 };
+const base = { maxDepth: 3, minSamplesLeaf: 20, minSamplesTreatment: 5, nReg: 10, featuresPerNode: 99, normalize: true, maxThresholds: 256, histogramBins: 256 };
 
 t.test('numeric split search = exhaustive search over all thresholds, missing both ways', async (t) => {
   for (const criterion of CRITERIA) {
@@ -155,6 +155,21 @@ t.test('node-local threshold cap tries a subset of the thresholds', async (t) =>
   const full = fastBest(data, { ...p, maxThresholds: 256 });
   t.ok(capped.gain > 0 && capped.gain <= full.gain + 1e-15);
   t.ok(Math.abs(twinGain(data, p as Required<UpliftTreeParams>, 0, capped.left) - capped.gain) < 1e-12);
+  // coarse histograms (200 encoder bins -> 63 groups): the best split equals the exhaustive search
+  // over the thresholds at group boundaries, and is reported in encoder bins
+  const coarse = fastBest(data, { ...p, maxThresholds: 256, histogramBins: 64 });
+  const V = 199, G = 63;
+  const lastOfGroup = new Map<number, number>();
+  for (let b = 1; b <= V; b++) lastOfGroup.set(1 + Math.floor(((b - 1) * G) / V), b);
+  let twin = -Infinity;
+  for (const k of [0, ...lastOfGroup.values()]) {
+    const s = new Set<number>();
+    for (let b = 1; b <= k; b++) s.add(b);
+    twin = Math.max(twin, twinGain(data, p as Required<UpliftTreeParams>, 0, s));
+  }
+  t.ok(Math.abs(coarse.gain - twin) < 1e-12, `coarse ${coarse.gain} vs boundaries ${twin}`);
+  t.ok(Math.abs(twinGain(data, p as Required<UpliftTreeParams>, 0, coarse.left) - coarse.gain) < 1e-12);
+  t.ok(coarse.gain <= full.gain + 1e-15);
 });
 
 // ---- the grown tree ------------------------------------------------------------------------------

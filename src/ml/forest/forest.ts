@@ -6,8 +6,8 @@
  * tree ranges across workers are identical to a one-shot fit (mergeForests puts them back in order):
  * - default (bootstrap): round(sampleFraction * n) draws with replacement; a drawn row enters the tree
  *   once with its multiplicity as weight;
- * - honest (config.honest): round(sampleFraction * n) rows without replacement, split at random into
- *   halves; the structure is grown on one half, every node's value estimated on the other (Athey &
+ * - honest (config.honest): each row independently joins the structure half or the estimation half
+ *   with probability sampleFraction / 2 each; the structure is grown on one half, every node's value estimated on the other (Athey &
  *   Imbens 2016, "Recursive partitioning for heterogeneous causal effects": honest estimation). With
  *   strong n_reg shrinkage this is what makes the forest both accurate and quiet on null data.
  * At each node max(1, round(maxFeatures * p)) of the p features are tried.
@@ -285,28 +285,35 @@ export function fitUpliftForest(
     const i = k - t0;
     treeIndex[i] = k;
     if (honest) {
-      // subsample without replacement (selection sampling, in row order): one uniform u per row; the
-      // row is taken when u < need / left, and then u * left / need (uniform again) picks its half
-      let need = Math.min(m, n);
+      // each row independently: structure half with probability sampleFraction / 2, estimation half
+      // with the same probability (so about sampleFraction * n rows in all, in row order). Random bits
+      // are used sparingly: one coin flip per row when every row is used, else one byte per row (the
+      // probability rounded to 1/256)
       let a = 0, b = 0;
-      if (need === n) {
-        // every row is used: only the half is random, 32 fair coin flips per draw
+      if (m >= n) {
         for (let j = 0; j < n; j += 32) {
           const bits = (rng.next() * 4294967296) >>> 0;
           const stop = Math.min(n, j + 32);
           for (let q = j; q < stop; q++) {
-            if ((bits >>> (q - j)) & 1) sample[a++] = rows[q];
-            else estimate[b++] = rows[q];
+            const bit = (bits >>> (q - j)) & 1; // branch-free: write both, advance one
+            sample[a] = estimate[b] = rows[q];
+            a += bit;
+            b += 1 - bit;
           }
         }
-        need = 0;
-      }
-      for (let j = 0; j < n && need > 0; j++) {
-        const u = rng.next() * (n - j);
-        if (u < need) {
-          if (u < need / 2) sample[a++] = rows[j];
-          else estimate[b++] = rows[j];
-          need--;
+      } else {
+        const t2 = Math.max(2, Math.min(256, Math.round((256 * m) / n)));
+        const t1 = t2 >>> 1;
+        for (let j = 0; j < n; j += 4) {
+          const bits = (rng.next() * 4294967296) >>> 0;
+          const stop = Math.min(n, j + 4);
+          for (let q = j; q < stop; q++) {
+            const x = (bits >>> ((q - j) << 3)) & 255;
+            sample[a] = estimate[b] = rows[q];
+            const inA = (x - t1) >>> 31; // x < t1
+            a += inA;
+            b += ((x - t2) >>> 31) - inA; // t1 <= x < t2
+          }
         }
       }
       // sample[0, a) grows the structure, the other half (appended) estimates the leaves

@@ -2,6 +2,11 @@
  * Per-bin uplift histograms. A node's histogram covers every feature: feature f owns the slice
  * [offset[f] * 4, (offset[f] + nBins[f]) * 4) of one Float64Array, 4 slots per bin:
  * (n_treated, conv_treated, n_control, conv_control).
+ *
+ * Numeric features with more value bins than the layout allows are coarsened for the histograms only:
+ * value bin b (1..V) falls in coarse bin 1 + floor((b - 1) * G / V) of G groups (the encoder's bins are
+ * equal-frequency, so coarse bins are too); bin 0 (missing) stays 0. `lastBin[f][c]` maps a coarse
+ * threshold back to the encoder's bins, so splits and prediction keep using the encoder's bins.
  */
 import type { BinnedDataset } from '../types.js';
 
@@ -21,16 +26,40 @@ export interface HistogramLayout {
    * feature f. One row's features sit together, so a histogram pass touches one cache line per row.
    */
   packed: Uint16Array | Uint32Array;
+  /** Per feature: for coarse bin c, the largest encoder bin inside it; null when not coarsened. */
+  lastBin: (Int32Array | null)[];
 }
 
-export function histogramLayout(data: BinnedDataset): HistogramLayout {
+/** `maxBins`: at most this many histogram bins per numeric feature, missing bin included (2..256). */
+export function histogramLayout(data: BinnedDataset, maxBins = 256): HistogramLayout {
   const F = data.features.length;
   const offset = new Int32Array(F);
   const nBins = new Int32Array(F);
+  const lastBin: (Int32Array | null)[] = [];
+  const maps: (Uint8Array | null)[] = [];
+  const cap = Math.max(2, Math.min(256, Math.floor(maxBins)));
   let total = 0;
   for (let f = 0; f < F; f++) {
+    const feat = data.features[f];
     offset[f] = total;
-    nBins[f] = data.features[f].nBins;
+    const V = feat.nBins - 1;
+    const G = cap - 1;
+    if (feat.kind === 'numeric' && V > G) {
+      const map = new Uint8Array(feat.nBins);
+      const last = new Int32Array(G + 1);
+      for (let b = 1; b <= V; b++) {
+        const c = 1 + Math.floor(((b - 1) * G) / V);
+        map[b] = c;
+        last[c] = b;
+      }
+      maps.push(map);
+      lastBin.push(last);
+      nBins[f] = G + 1;
+    } else {
+      maps.push(null);
+      lastBin.push(null);
+      nBins[f] = feat.nBins;
+    }
     total += nBins[f];
   }
   const code = new Uint8Array(data.n);
@@ -40,9 +69,11 @@ export function histogramLayout(data: BinnedDataset): HistogramLayout {
   for (let f = 0; f < F; f++) {
     const col = columns[f];
     const off = offset[f];
-    for (let i = 0, p = f; i < data.n; i++, p += F) packed[p] = off + col[i];
+    const map = maps[f];
+    if (map) for (let i = 0, p = f; i < data.n; i++, p += F) packed[p] = off + map[col[i]];
+    else for (let i = 0, p = f; i < data.n; i++, p += F) packed[p] = off + col[i];
   }
-  return { offset, nBins, totalBins: total, columns, code, packed };
+  return { offset, nBins, totalBins: total, columns, code, packed, lastBin };
 }
 
 /** Fills `hist` with the histogram of rows[begin, begin + count) over every feature. */

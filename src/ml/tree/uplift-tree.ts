@@ -47,6 +47,11 @@ export interface UpliftTreeParams {
    * (node-local quantiles; causalml tries 11 fixed percentiles). >= 256 tries every bin. Default 64.
    */
   maxThresholds?: number;
+  /**
+   * Histogram bins per numeric feature, missing bin included (default 64): finer encoder bins are
+   * merged in equal-frequency groups for split finding (smaller histograms, cheaper subtraction).
+   */
+  histogramBins?: number;
 }
 
 /** Best split found by `findBestSplit` (kept in the grower's fields to avoid allocation). */
@@ -105,8 +110,8 @@ export class UpliftTreeGrower {
 
   constructor(data: BinnedDataset, params: UpliftTreeParams, layout?: HistogramLayout) {
     this.data = data;
-    this.layout = layout ?? histogramLayout(data);
-    this.params = { normalize: true, maxThresholds: 64, ...params };
+    this.params = { normalize: true, maxThresholds: 64, histogramBins: 64, ...params };
+    this.layout = layout ?? histogramLayout(data, this.params.histogramBins);
     this.divergence = divergenceFor(params.criterion);
     const F = data.features.length;
     this.kinds = new Uint8Array(F);
@@ -468,7 +473,9 @@ export class UpliftTreeGrower {
     const missingLeft = hasMissing ? this.candMissingLeft : nl >= this.NT + this.NC - nl;
     let c = 0;
     if (missingLeft) best.leftBins[c++] = 0;
-    for (let b = 1; b <= this.candK; b++) best.leftBins[c++] = b;
+    const last = this.layout.lastBin[f];
+    const kEnc = last ? last[this.candK] : this.candK; // coarse threshold -> encoder bin
+    for (let b = 1; b <= kEnc; b++) best.leftBins[c++] = b;
     best.leftCount = c;
   }
 
