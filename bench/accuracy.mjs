@@ -2,7 +2,7 @@
 // Engine accuracy table of issue 2 (run `npm run build` first; uses the compiled dist/).
 //
 //   node bench/accuracy.mjs [--seed 7] [--rows 50000] [--scenarios persuadables,lowsignal,highcard,null]
-//                           [--model auto] [--pipeline-seed N] [--calibrate 0] [--final-trees K] [--keep DIR] [--verbose 1]
+//                           [--model auto] [--pipeline-seed N] [--calibrate 0] [--final-min-trees N] [--keep DIR] [--verbose 1]
 //
 // Per scenario: generates a campaign with ../shared/lab/gen.mjs (--seed), converts the rows with
 // toRawDataset, runs runPipeline with default options (model "auto", default seed, the file's
@@ -29,7 +29,7 @@ const scenarios = (args.scenarios ?? 'persuadables,lowsignal,highcard,null').spl
 const model = args.model ?? 'auto';
 const pipelineSeed = args['pipeline-seed'] === undefined ? undefined : Number(args['pipeline-seed']);
 const calibrate = args.calibrate === undefined ? true : args.calibrate !== '0';
-const finalTreesFactor = args['final-trees'] === undefined ? undefined : Number(args['final-trees']);
+const finalMinTrees = args['final-min-trees'] === undefined ? undefined : Number(args['final-min-trees']);
 const dir = args.keep ?? mkdtempSync(join(tmpdir(), 'uplift-acc-'));
 mkdirSync(dir, { recursive: true });
 
@@ -50,7 +50,7 @@ for (const scenario of scenarios) {
   const t0 = performance.now();
   const raw = toRawDataset(body.rows);
   const t1 = performance.now();
-  const res = runPipeline(raw, { model, seed: pipelineSeed, contamination: body.contamination ?? 0, calibrate, finalTreesFactor });
+  const res = runPipeline(raw, { model, seed: pipelineSeed, contamination: body.contamination ?? 0, calibrate, finalMinTrees });
   const t2 = performance.now();
   const scoresFile = join(dir, `${scenario}.scores.csv`);
   const lines = ['id,uplift'];
@@ -81,7 +81,7 @@ for (const scenario of scenarios) {
 }
 
 const f = (x, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-console.log(`rows=${rows} gen seed=${seed} model=${model} pipeline seed=${pipelineSeed ?? 'default'} calibrate=${calibrate} final-trees=${finalTreesFactor ?? 'default'}  (files in ${dir})`);
+console.log(`rows=${rows} gen seed=${seed} model=${model} pipeline seed=${pipelineSeed ?? 'default'} calibrate=${calibrate} final-min-trees=${finalMinTrees ?? 'default'}  (files in ${dir})`);
 console.log('scenario      | spearman | gain@20 | RMS     | target                 | pass | time (ms) | chosen');
 for (const r of results) {
   const tg = TARGETS[r.scenario] ?? {};

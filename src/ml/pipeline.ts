@@ -6,7 +6,7 @@
  *   folds:               deriveSeed(seed, FOLD_SEED_KEY)           (stratifiedFolds)
  *   CV task (config i, fold f): deriveSeed(seed, i, f)             (i = index in the grid)
  *   final fit:           deriveSeed(seed, FINAL_SEED_KEY)          (tree k of a forest: its own stream;
- *                        a final forest has FINAL_TREES_FACTOR x the configuration's trees)
+ *                        a final forest has max(FINAL_MIN_TREES, the configuration's) trees)
  *
  * Steps:
  *   prepare(raw, options)                          -> { data, folds, grid, options }
@@ -49,17 +49,17 @@ export interface PipelineInput {
   encode?: EncodeOptions;
   /** Out-of-fold slope calibration of the final scores (see `calibrateScores`); default true. */
   calibrate?: boolean;
-  /** The final (all-rows) forest grows this many times the chosen configuration's trees; default FINAL_TREES_FACTOR. */
-  finalTreesFactor?: number;
+  /** The final (all-rows) forest grows at least this many trees (CV fits use the configuration's); default FINAL_MIN_TREES. */
+  finalMinTrees?: number;
 }
 
 /**
- * Default multiplier of a forest's tree count for the final fit (CV fits use the configuration's count):
- * more trees only lower the forest's variance, and the final fit is one fit against 3 x configurations
- * in CV. Measured (bench/accuracy.mjs --seed 7, 50 000 rows): lowsignal Spearman 0.714 -> 0.747,
- * persuadables 0.834 -> 0.839 going from 1x to 3x.
+ * Minimum tree count of the final (all-rows) forest; CV fits use the configuration's own count. More
+ * trees only lower a forest's variance, and the final fit is one fit against (configurations x 3) in
+ * CV. Measured (bench/accuracy.mjs --seed 7, 50 000 rows, a 50-tree grid): lowsignal Spearman
+ * 0.714 -> 0.747 and persuadables 0.834 -> 0.839 with 150 final trees instead of 50.
  */
-export const FINAL_TREES_FACTOR = 3;
+export const FINAL_MIN_TREES = 150;
 
 /** Fills defaults: model "auto", seed DEFAULT_SEED, contamination 0. */
 export function resolveOptions(opts: PipelineInput = {}): PipelineOptions {
@@ -76,16 +76,16 @@ export interface Prepared {
   grid: ModelConfig[];
   options: PipelineOptions;
   calibrate: boolean;
-  finalTreesFactor: number;
+  finalMinTrees: number;
 }
 
 export function prepare(raw: RawDataset, opts: PipelineInput = {}): Prepared {
   const options = resolveOptions(opts);
   const data = encode(raw, opts.encode);
   const folds = stratifiedFolds(data.treatment, data.outcome, deriveSeed(options.seed, FOLD_SEED_KEY), DEFAULT_FOLDS);
-  const finalTreesFactor = opts.finalTreesFactor ?? FINAL_TREES_FACTOR;
-  if (!(Number.isInteger(finalTreesFactor) && finalTreesFactor >= 1)) throw new RangeError('finalTreesFactor must be an integer >= 1');
-  return { data, folds, grid: gridFor(options.model), options, calibrate: opts.calibrate ?? true, finalTreesFactor };
+  const finalMinTrees = opts.finalMinTrees ?? FINAL_MIN_TREES;
+  if (!(Number.isInteger(finalMinTrees) && finalMinTrees >= 0)) throw new RangeError('finalMinTrees must be an integer >= 0');
+  return { data, folds, grid: gridFor(options.model), options, calibrate: opts.calibrate ?? true, finalMinTrees };
 }
 
 export function cvTaskSeed(seed: number, configIndex: number, fold: number): number {
@@ -221,10 +221,10 @@ export function finalFit(
 
 export { mergeModelParts };
 
-/** The configuration refitted on all rows for grid member `m`: a forest's tree count times finalTreesFactor. */
+/** The configuration refitted on all rows for grid member `m`: a forest gets max(finalMinTrees, nTrees) trees. */
 export function finalConfig(prepared: Prepared, m: number): ModelConfig {
   const c = prepared.grid[m];
-  return c.family === 'uplift_rf' && prepared.finalTreesFactor !== 1 ? { ...c, nTrees: c.nTrees * prepared.finalTreesFactor } : c;
+  return c.family === 'uplift_rf' && c.nTrees < prepared.finalMinTrees ? { ...c, nTrees: prepared.finalMinTrees } : c;
 }
 
 /** The final model from the fitted members (grid order of selection.members): one, or their mean. */
