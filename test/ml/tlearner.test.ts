@@ -144,3 +144,28 @@ t.test('edge cases: tiny data, one arm empty, no features', async (t) => {
   t.ok(s.every((v) => Math.abs(v - s[0]) < 1e-12), 'constant');
   t.ok(Math.abs(s[0] - (y1 / n1 - y0 / n0)) < 1e-6, `constant = observed ATE (${s[0].toFixed(4)} vs ${(y1 / n1 - y0 / n0).toFixed(4)})`);
 });
+
+t.test('fitTLearners shares the base and equals one fit per configuration', async (t) => {
+  const { data } = upliftData(6, 6000);
+  const rows = allRows(data.n).filter((i) => i % 3 !== 1);
+  const { fitTLearners } = await import('../../src/ml/boosting/tlearner.js');
+  const seeds = [11, 12];
+  const many = fitTLearners(data, rows, TLEARNER_GRID, seeds);
+  t.equal(many.length, TLEARNER_GRID.length);
+  t.equal(many[0].base, many[1].base, 'one shared base model object');
+  TLEARNER_GRID.forEach((cfg, i) => {
+    const one = fitTLearner(data, rows, cfg, seeds[i]).predict(data);
+    const shared = many[i].predict(data);
+    let diff = 0;
+    for (let k = 0; k < one.length; k++) if (one[k] !== shared[k]) diff++;
+    t.equal(diff, 0, `config ${i}: identical scores`);
+  });
+  // a subsampled base is not shared (its seed matters)
+  const opts = TLEARNER_GRID.map((c) => {
+    const o = tlearnerOptions(c);
+    o.base = { ...o.base!, subsample: 0.8 };
+    return o;
+  });
+  const sub = fitTLearners(data, rows, TLEARNER_GRID, seeds, opts);
+  t.not(sub[0].base, sub[1].base);
+});

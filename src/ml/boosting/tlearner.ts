@@ -112,6 +112,23 @@ export function fitTLearner(
   seed: number,
   options: TLearnerOptions = tlearnerOptions(config),
 ): TLearnerModel {
+  return fitTLearners(data, rows, [config], [seed], [options])[0];
+}
+
+/**
+ * Fits several T-learner configurations on the same rows, sharing what they have in common: the split
+ * of rows into arms, the packed bins and, when their base parameters are equal and deterministic (no
+ * row/feature subsampling, as TLEARNER_BASE), the base model itself, fitted once with seeds[0]. Each
+ * result equals fitTLearner(data, rows, configs[i], seeds[i], options[i]). Useful when one worker runs
+ * every T-learner configuration of a fold (the base is about half of a fit).
+ */
+export function fitTLearners(
+  data: BinnedDataset,
+  rows: Uint32Array,
+  configs: readonly TLearnerConfig[],
+  seeds: readonly number[],
+  options: readonly TLearnerOptions[] = configs.map(tlearnerOptions),
+): TLearnerModel[] {
   let nt = 0;
   for (let k = 0; k < rows.length; k++) nt += data.treatment[rows[k]];
   const tRows = new Uint32Array(nt);
@@ -125,13 +142,37 @@ export function fitTLearner(
     data.features.map((f) => f.bins),
     data.n,
   );
-  let base: GbmModel | null = null;
-  let offset: Float64Array | undefined;
-  if (options.base) {
-    offset = new Float64Array(data.n);
-    base = fitGbmClassifier(data, rows, data.outcome, options.base, deriveSeed(seed, 2), { trainScores: offset, packed });
-  }
-  const treated = fitGbmClassifier(data, tRows, data.outcome, options.arm, deriveSeed(seed, 1), { offset, packed });
-  const control = fitGbmClassifier(data, cRows, data.outcome, options.arm, deriveSeed(seed, 0), { offset, packed });
-  return new TLearnerModel(base, treated, control);
+  const bases: { params: GbmParams; model: GbmModel; offset: Float64Array }[] = [];
+  return configs.map((_, i) => {
+    const opt = options[i];
+    const seed = seeds[i];
+    let base: GbmModel | null = null;
+    let offset: Float64Array | undefined;
+    if (opt.base) {
+      const params = opt.base;
+      const shared = deterministic(params) ? bases.find((b) => sameParams(b.params, params)) : undefined;
+      if (shared) {
+        base = shared.model;
+        offset = shared.offset;
+      } else {
+        offset = new Float64Array(data.n);
+        base = fitGbmClassifier(data, rows, data.outcome, params, deriveSeed(seed, 2), { trainScores: offset, packed });
+        if (deterministic(params)) bases.push({ params, model: base, offset });
+      }
+    }
+    const treated = fitGbmClassifier(data, tRows, data.outcome, opt.arm, deriveSeed(seed, 1), { offset, packed });
+    const control = fitGbmClassifier(data, cRows, data.outcome, opt.arm, deriveSeed(seed, 0), { offset, packed });
+    return new TLearnerModel(base, treated, control);
+  });
+}
+
+/** A GBM without row or feature subsampling does not use its seed. */
+function deterministic(p: GbmParams): boolean {
+  return (p.subsample ?? 1) >= 1 && (p.colsample ?? 1) >= 1;
+}
+
+function sameParams(a: GbmParams, b: GbmParams): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof GbmParams>;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }
