@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exampleRequest, tempDir } from '../routes/helpers.js';
+import { syntheticRows, tempDir } from '../routes/helpers.js';
 
 // The real process, as `npm start` runs it (dist/ is built by `npm test`).
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -68,13 +68,20 @@ t.test('npm start path: first key printed once, auth, a real job, one log line p
   t.equal(bad.status, 401);
 
   // A job in flight when SIGTERM arrives still completes; then the process exits 0.
-  const job = fetch(`${base}/api/v1/ai/uplift_model`, { method: 'POST', headers, body: JSON.stringify(exampleRequest()) });
-  await new Promise((r) => setTimeout(r, 150));
+  const rows = syntheticRows(3000, 2);
+  const job = fetch(`${base}/api/v1/ai/uplift_model`, { method: 'POST', headers, body: JSON.stringify({ rows }) });
+  let running = 0;
+  for (let i = 0; i < 500 && running === 0; i++) {
+    const r = (await (await fetch(`${base}/ready`)).json()) as { pool: { running: number; completed: number } };
+    running = r.pool.running + r.pool.completed;
+    if (running === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.ok(running > 0, 'the job reached the pool before SIGTERM');
   p.child.kill('SIGTERM');
   const res = await job;
   t.equal(res.status, 200, 'in-flight job finished during shutdown');
   const body = (await res.json()) as { details: unknown[] };
-  t.equal(body.details.length, 210);
+  t.equal(body.details.length, rows.length);
   t.equal(await p.exit, 0, 'exit code 0');
 
   const all = p.out.join('\n');
@@ -85,7 +92,7 @@ t.test('npm start path: first key printed once, auth, a real job, one log line p
   const ok = done.find((l) => l.statusCode === 200);
   t.ok(ok, 'the 200 request is logged');
   t.equal(ok.customer_id, key.customer_api_id, 'log line: customer id');
-  t.equal(ok.rows, 210, 'log line: rows');
+  t.equal(ok.rows, 3000, 'log line: rows');
   t.ok(['uplift_rf', 't_learner', 'blend'].includes(ok.model), 'log line: chosen model');
   t.type(ok.duration_ms, 'number', 'log line: duration');
   t.ok(logs.some((l) => l.msg === 'shutdown complete'));
