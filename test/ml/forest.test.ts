@@ -128,3 +128,22 @@ t.test('accuracy guard: 5 000 lab persuadables rows, Spearman vs true uplift wel
     t.ok(rho > 0.3, `${JSON.stringify(cfg)}: spearman ${rho.toFixed(3)}`);
   }
 });
+
+t.test('edge cases: no features, a handful of rows, one arm only', async (t) => {
+  const noFeat: BinnedDataset = { n: 50, treatment: Uint8Array.from({ length: 50 }, (_, i) => i % 2), outcome: Uint8Array.from({ length: 50 }, (_, i) => (i % 4 === 1 ? 1 : 0)), features: [], report: { droppedConstant: [], pooled: [] } };
+  for (const honest of [false, true]) {
+    const m = fitUpliftForest(noFeat, allRows(50), { ...config, honest }, 1);
+    const p = m.predict(noFeat);
+    t.equal(p.length, 50);
+    t.ok(p.every((v) => Number.isFinite(v) && v === p[0]), 'one constant score');
+    t.same(Array.from(m.importance()), []);
+  }
+  const tiny = synth({ n: 7, seed: 2, numeric: [{ nBins: 5, missing: 0.2 }], categorical: [{ nBins: 3, missing: 0 }] });
+  const mt = fitUpliftForest(tiny, allRows(7), { ...DEFAULT_FOREST, nTrees: 5 }, 1);
+  t.ok(Array.from(mt.predict(tiny)).every(Number.isFinite));
+  t.equal(fitUpliftForest(tiny, new Uint32Array(0), config, 1).predict(tiny).length, 7);
+  const treatedOnly = synth({ n: 300, seed: 3, numeric: [{ nBins: 10, missing: 0 }] });
+  treatedOnly.treatment.fill(1);
+  const mo = fitUpliftForest(treatedOnly, allRows(300), config, 1);
+  t.ok(Array.from(mo.predict(treatedOnly)).every((v) => Number.isFinite(v) && Math.abs(v) <= 1));
+});
