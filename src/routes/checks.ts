@@ -50,13 +50,18 @@ export function checkSufficient(rows: readonly RowLike[]): DataCounts {
   return c;
 }
 
-/** Up to this many duplicated ids are listed in the error details (all are counted). */
+/** Up to this many duplicated ids are listed in the error details (all are counted)... */
 export const MAX_DUPLICATES_LISTED = 10;
+/** ...each with up to this many row indices (and its total count). */
+export const MAX_ROWS_LISTED = 20;
 
-/** Throws 422 UPLIFT_DUPLICATE_ID naming the first duplicated ids and the (0-based) rows holding them. */
+/**
+ * Throws 422 UPLIFT_DUPLICATE_ID naming the first duplicated ids, the (0-based) rows holding them (the
+ * first MAX_ROWS_LISTED) and how many rows hold each.
+ */
 export function checkUniqueIds(rows: readonly RowLike[]): void {
   const first = new Map<string, number>();
-  let listed: Map<string, number[]> | null = null;
+  let listed: Map<string, { rows: number[]; count: number }> | null = null;
   let duplicateRows = 0;
   for (let i = 0; i < rows.length; i++) {
     const id = rows[i].id;
@@ -68,18 +73,21 @@ export function checkUniqueIds(rows: readonly RowLike[]): void {
     duplicateRows++;
     listed ??= new Map();
     const at = listed.get(id);
-    if (at) at.push(i);
-    else if (listed.size < MAX_DUPLICATES_LISTED) listed.set(id, [j, i]);
+    if (at) {
+      at.count++;
+      if (at.rows.length < MAX_ROWS_LISTED) at.rows.push(i);
+    } else if (listed.size < MAX_DUPLICATES_LISTED) listed.set(id, { rows: [j, i], count: 2 });
   }
   if (listed) {
-    const dups = [...listed].map(([id, at]) => ({ id, rows: at }));
+    const dups = [...listed].map(([id, at]) => ({ id, rows: at.rows, count: at.count }));
     const d0 = dups[0];
+    const shownId = d0.id.length > 200 ? `${d0.id.slice(0, 200)}...` : d0.id;
     throw fail(
       DuplicateId,
-      `Duplicate id ${JSON.stringify(d0.id)} in rows ${d0.rows.join(', ')}` +
-        (duplicateRows > d0.rows.length - 1 ? ` (${duplicateRows} duplicate rows in total)` : '') +
+      `Duplicate id ${JSON.stringify(shownId)} in rows ${d0.rows.join(', ')}${d0.count > d0.rows.length ? ', ...' : ''}` +
+        (duplicateRows > d0.count - 1 ? ` (${duplicateRows} duplicate rows in total)` : '') +
         '; ids must be unique within a request',
-      { duplicates: dups, duplicate_rows: duplicateRows },
+      { duplicates: dups.map((d) => ({ ...d, id: d.id.length > 200 ? `${d.id.slice(0, 200)}...` : d.id })), duplicate_rows: duplicateRows },
     );
   }
 }

@@ -179,11 +179,25 @@ t.test('422 duplicate ids name the id and the rows', async (t) => {
   const j = res.json();
   t.equal(j.code, 'UPLIFT_DUPLICATE_ID');
   t.same(j.details.duplicates, [
-    { id: 'R-7', rows: [7, 40, 90] },
-    { id: 'R-100', rows: [100, 120] },
+    { id: 'R-7', rows: [7, 40, 90], count: 3 },
+    { id: 'R-100', rows: [100, 120], count: 2 },
   ]);
   t.equal(j.details.duplicate_rows, 3);
   t.match(j.message, /Duplicate id "R-7" in rows 7, 40, 90/);
+});
+
+t.test('422 for one id repeated 5 000 times stays small', async (t) => {
+  const { app, headers } = await makeApp();
+  t.teardown(() => app.close());
+  const r = rows(5000).map((x) => ({ ...x, id: 'same' }));
+  const res = await app.inject({ method: 'POST', url: URL, headers, payload: JSON.stringify({ rows: r }) });
+  t.equal(res.statusCode, 422);
+  const d = res.json().details;
+  t.equal(d.duplicates.length, 1);
+  t.equal(d.duplicates[0].count, 5000);
+  t.equal(d.duplicates[0].rows.length, 20, 'row list capped');
+  t.equal(d.duplicate_rows, 4999);
+  t.ok(res.body.length < 2000);
 });
 
 t.test('unknown routes and methods get JSON errors', async (t) => {
