@@ -468,7 +468,9 @@ t.test('minGain stops boosting at the first tree without a split (not under subs
   const m0 = fitGbmClassifier(data, allRows(n), y, { ...BASE, nIter: 50, minGain: 0 }, 1);
   t.equal(m0.nTrees, 50, 'without minGain noise is fitted for all iterations');
   const ms = fitGbmClassifier(data, allRows(n), y, { ...BASE, nIter: 10, minGain: 25, colsample: 0.5 }, 1);
-  t.equal(ms.nTrees, 10, 'feature subsampling: no early stop');
+  t.equal(ms.nTrees, 3, 'feature subsampling: stops after three empty trees in a row');
+  const mr = fitGbmClassifier(data, allRows(n), y, { ...BASE, nIter: 10, minGain: 25, maxTreeRows: 1000 }, 1);
+  t.equal(mr.nTrees, 3, 'row cap (subsampling): stops after three empty trees in a row');
 });
 
 t.test('split search with the multiple-comparison penalty equals exhaustive search minus beta*ln(K)', async (t) => {
@@ -516,4 +518,27 @@ t.test('split search with the multiple-comparison penalty equals exhaustive sear
     t.equal(fast.feature, bestF);
   }
   t.ok(checked > 15, `${checked} trials had a split`);
+});
+
+t.test('maxTreeRows: trees grown on about that many rows; scores of all rows still updated', async (t) => {
+  const { data, y, truth } = logisticData(13, 20000);
+  const rows = allRows(data.n);
+  const p = { ...BASE, nIter: 40, maxTreeRows: 4000, minSamplesLeaf: 20 };
+  const m = fitGbmClassifier(data, rows, y, p, 2);
+  const ts = new Float64Array(data.n);
+  fitGbmClassifier(data, rows, y, p, 2, { trainScores: ts });
+  const raw = m.predictRaw(data);
+  let maxd = 0;
+  for (let i = 0; i < data.n; i++) maxd = Math.max(maxd, Math.abs(ts[i] - raw[i]));
+  t.ok(maxd < 1e-9, `training scores = predictions for every row (max diff ${maxd})`);
+  // learns the function anyway
+  const pr = m.predictProba(data);
+  let err = 0;
+  for (let i = 0; i < data.n; i++) err += Math.abs(pr[i] - truth[i]);
+  t.ok(err / data.n < 0.05, `mean |p - truth| = ${(err / data.n).toFixed(4)}`);
+  // and differs from the uncapped fit (the cap is active)
+  const full = fitGbmClassifier(data, rows, y, { ...p, maxTreeRows: undefined }, 2).predictRaw(data);
+  let diff = 0;
+  for (let i = 0; i < data.n; i++) if (full[i] !== raw[i]) diff++;
+  t.ok(diff > 0);
 });

@@ -12,8 +12,10 @@
  * - split gain with L2 (split.ts), min rows and min hessian per leaf, native categorical splits, the
  *   missing bin tried on both sides;
  * - leaf value = -G/(H + l2) (one Newton step), times the learning rate (stored already shrunk).
- * - boosting stops early when a tree (without row/feature subsampling) finds no split with gain > minGain;
- * - optional per-tree row subsampling (Bernoulli, `subsample`) and feature subsampling (`colsample`),
+ * - boosting stops early when a tree finds no split with gain > minGain (under row or feature
+ *   subsampling: three such trees in a row);
+ * - optional per-tree row subsampling (Bernoulli, `subsample`, or a cap `maxTreeRows`) and feature
+ *   subsampling (`colsample`),
  *   both drawn from the seeded rng (src/ml/rng.ts).
  *
  * Trees are stored as FlatTree (src/ml/tree/flat.ts).
@@ -68,6 +70,12 @@ export interface GbmParams {
    * partitions tried), see split.ts; default 0.
    */
   gainPenalty?: number;
+  /**
+   * Cap on the rows each tree is grown on: with more training rows, every tree uses a Bernoulli sample
+   * of about this many (like `subsample`, seeded). Bounds the cost per tree on very large data; default
+   * none.
+   */
+  maxTreeRows?: number;
   /** Share of training rows sampled (without replacement, Bernoulli) per tree, (0, 1]; default 1. */
   subsample?: number;
   /** Share of features sampled per tree, (0, 1]; default 1. */
@@ -183,6 +191,7 @@ interface Resolved extends SplitParams {
   maxDepth: number;
   maxLeaves: number;
   subsample: number;
+  maxTreeRows: number;
   colsample: number;
 }
 
@@ -203,6 +212,7 @@ function resolve(p: GbmParams): Resolved {
     minDataPerGroup: p.minDataPerGroup ?? 10,
     gainPenalty: Math.max(0, p.gainPenalty ?? 0),
     subsample: Math.min(1, Math.max(1e-6, p.subsample ?? 1)),
+    maxTreeRows: p.maxTreeRows !== undefined && p.maxTreeRows > 0 ? p.maxTreeRows : Infinity,
     colsample: Math.min(1, Math.max(1e-6, p.colsample ?? 1)),
   };
 }
@@ -272,12 +282,14 @@ export function fitGbmClassifier(
   };
   for (let k = 0; k < m; k++) score[rows[k]] = initScore + (offset ? offset[rows[k]] : 0);
 
+  const share = Math.min(p.subsample, p.maxTreeRows / m);
+  let emptyTrees = 0;
   for (let it = 0; it < p.nIter; it++) {
     // Rows of this tree.
     let mm = m;
-    if (p.subsample < 1) {
+    if (share < 1) {
       mm = 0;
-      for (let k = 0; k < m; k++) if (rng.next() < p.subsample) treeRows[mm++] = rows[k];
+      for (let k = 0; k < m; k++) if (rng.next() < share) treeRows[mm++] = rows[k];
       if (mm < 2 * minLeaf) {
         treeRows.set(rows);
         mm = m;
@@ -317,17 +329,13 @@ export function fitGbmClassifier(
       if (mm === m) addToScores(score, treeRows, lBegin[i], lCount[i], v);
     }
     const tree = builder.finish();
-    if (mm < m) {
-      for (let k = 0; k < m; k++) {
-        const r = rows[k];
-        score[r] += tree.value[leafOf(tree, columns, r)];
-      }
-    }
+    if (mm < m) addTreeByRow(tree, columns, score, rows);
     trees.push(tree);
     // No admissible split (all gains <= minGain) on all rows and features: later trees would be
     // single leaves too (the gradients only move by this intercept step), so boosting stops here.
-    // (With row or feature subsampling another sample may still split: no early stop then.)
-    if (nLeaves === 1 && mm === m && nFeats === F) break;
+    // With row or feature subsampling another sample may still split: stop after 3 empty trees in a row.
+    emptyTrees = nLeaves === 1 ? emptyTrees + 1 : 0;
+    if (emptyTrees >= (mm === m && nFeats === F ? 1 : 3)) break;
   }
   if (options.trainScores) for (let k = 0; k < m; k++) options.trainScores[rows[k]] = score[rows[k]];
   return new GbmModel(initScore, trees, gains);
@@ -399,6 +407,26 @@ function compileTree(tree: FlatTree): CompiledTree | null {
   };
   fill(0, 0, 0);
   return c;
+}
+
+/** score[r] += leaf value of r in `tree`, for every r in rows (score indexed by data row). */
+function addTreeByRow(tree: FlatTree, columns: readonly Uint8Array[], score: Float64Array, rows: Uint32Array): void {
+  const c = compileTree(tree);
+  if (c === null) {
+    for (let k = 0; k < rows.length; k++) score[rows[k]] += tree.value[leafOf(tree, columns, rows[k])];
+    return;
+  }
+  const { depth, feature, leftSet, leaves } = c;
+  const nInternal = leaves.length - 1;
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
+    let node = 0;
+    for (let d = 0; d < depth; d++) {
+      const bin = columns[feature[node]][row];
+      node = 2 * node + 2 - ((leftSet[node * WORDS_PER_SET + (bin >>> 5)] >>> (bin & 31)) & 1);
+    }
+    score[row] += leaves[node - nInternal];
+  }
 }
 
 /** out[k] += leaf value of rows[k] (or row k) in the compiled tree: D branch-free steps per row. */
