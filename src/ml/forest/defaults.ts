@@ -43,14 +43,17 @@ export const DEFAULT_FOREST: ForestConfig = {
  * `node bench/forest-accuracy.mjs --grid --forest-seeds 1000,2000 --fast` (lab seed 7, 50 000 rows,
  * fitted and scored on all rows; mean of the two forest seeds; Spearman / gain share at 20 %):
  *   #0 persuadables 0.854 / 0.963, lowsignal 0.732 / 0.914, highcard 0.617 / 0.742, null RMS 0.0049
- *   #1 persuadables 0.802 / 0.851, lowsignal 0.727 / 0.951, highcard 0.585 / 0.768, null RMS 0.0055
+ *   #1 persuadables 0.834 / 0.943, lowsignal 0.738 / 0.934, highcard 0.615 / 0.754 (sweep, same seeds)
  *   #2 persuadables 0.840 / 0.953, lowsignal 0.731 / 0.927, highcard 0.609 / 0.755, null RMS 0.0047
  *   #3 persuadables 0.831 / 0.933, lowsignal 0.728 / 0.907, highcard 0.621 / 0.737, null RMS 0.0049
- * (a single forest's Spearman moves by about +-0.01 - 0.02 with its seed).
+ * (a single forest's Spearman moves by about +-0.01 - 0.02 with its seed). Every entry is within a
+ * few hundredths of the best on each scenario, so a noisy CV pick costs little. Tried and dropped:
+ * 50 trees on all rows with 1 200-row leaves (persuadables 0.80 / 0.85), non-honest bootstrap trees
+ * (null RMS 0.018), causalml-like shapes (depth 4-6, 100-row leaves, n_reg 10-100: persuadables 0.70-0.75).
  */
 export const FOREST_GRID: ForestConfig[] = [
   DEFAULT_FOREST,
-  { ...BASE, criterion: 'ED', nTrees: 50, sampleFraction: 1, minSamplesLeaf: 1200, nReg: 200, maxFeatures: 0.6 },
+  { ...BASE, criterion: 'ED', nTrees: 100, sampleFraction: 0.5, minSamplesLeaf: 800, nReg: 200, maxFeatures: 0.5 },
   { ...BASE, criterion: 'ED', nTrees: 100, sampleFraction: 0.5, minSamplesLeaf: 600, nReg: 200, maxFeatures: 0.6 },
   { ...BASE, criterion: 'KL', nTrees: 100, sampleFraction: 0.5, minSamplesLeaf: 400, nReg: 200, maxFeatures: 0.4 },
 ];
