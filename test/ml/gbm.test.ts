@@ -205,7 +205,7 @@ t.test('fast split search equals exhaustive search (numeric with missing, catego
     const rows = allRows(n);
     // Categorical ordering is exact for l2 = catL2 = catSmooth = 0 (Fisher 1958 / Breiman et al. 1984).
     const p: SplitParams = {
-      l2: 0, minSamplesLeaf: 1 + rng.int(8), minHessianLeaf: 1e-3, minGain: 0, catSmooth: 0, catL2: 0, minDataPerGroup: 1, gainPenalty: 0,
+      l2: 0, minSamplesLeaf: 1 + rng.int(8), minHessianLeaf: 1e-3, minGain: 0, catSmooth: 0, catL2: 0, minDataPerGroup: 1, gainPenalty: 0, catGainPenalty: 0,
     };
     const fast = fastBest(data, rows, g, h, p);
     const slow = exhaustiveBest(data, rows, g, h, p);
@@ -237,7 +237,7 @@ t.test('numeric split search with l2 and min leaf equals exhaustive search', asy
     ]);
     for (let i = 0; i < n; i++) g[i] += data.features[0].bins[i] > 5 ? 0.3 : -0.2;
     const p: SplitParams = {
-      l2: rng.next() * 5, minSamplesLeaf: 1 + rng.int(30), minHessianLeaf: rng.next() * 3, minGain: 0, catSmooth: 10, catL2: 10, minDataPerGroup: 1, gainPenalty: 0,
+      l2: rng.next() * 5, minSamplesLeaf: 1 + rng.int(30), minHessianLeaf: rng.next() * 3, minGain: 0, catSmooth: 10, catL2: 10, minDataPerGroup: 1, gainPenalty: 0, catGainPenalty: 0,
     };
     const rows = allRows(n);
     const fast = fastBest(data, rows, g, h, p);
@@ -473,7 +473,7 @@ t.test('minGain stops boosting at the first tree without a split (not under subs
   t.equal(mr.nTrees, 3, 'row cap (subsampling): stops after three empty trees in a row');
 });
 
-t.test('split search with the multiple-comparison penalty equals exhaustive search minus beta*ln(K)', async (t) => {
+t.test('split search with the multiple-comparison penalties equals exhaustive search minus beta*ln(K) (+ gamma*(K-1) for categoricals)', async (t) => {
   let checked = 0;
   for (let trial = 0; trial < 40; trial++) {
     const rng = createRng(4000 + trial);
@@ -485,8 +485,10 @@ t.test('split search with the multiple-comparison penalty equals exhaustive sear
     ]);
     if (trial % 2 === 0) for (let i = 0; i < n; i++) g[i] += data.features[0].bins[i] > 8 ? 0.25 : -0.2;
     const beta = 0.2 + rng.next() * 2;
+    const gamma = trial % 3 === 0 ? 0 : rng.next() * 0.5;
     const p: SplitParams = {
-      l2: 0, minSamplesLeaf: 1 + rng.int(5), minHessianLeaf: 1e-3, minGain: 0, catSmooth: 0, catL2: 0, minDataPerGroup: 1, gainPenalty: beta,
+      l2: 0, minSamplesLeaf: 1 + rng.int(5), minHessianLeaf: 1e-3, minGain: 0, catSmooth: 0, catL2: 0, minDataPerGroup: 1,
+      gainPenalty: beta, catGainPenalty: gamma,
     };
     const rows = allRows(n);
     // slow twin: exhaustive best per feature, minus beta * ln(K) with K counted from the rows
@@ -504,7 +506,7 @@ t.test('split search with the multiple-comparison penalty equals exhaustive sear
         else present.add(feat.bins[r]);
       }
       const K = feat.kind === 'categorical' ? present.size - 1 : (present.size - 1) * (1 + miss) + miss;
-      const adj = c.gain - beta * Math.log(Math.max(1, K));
+      const adj = c.gain - beta * Math.log(Math.max(1, K)) - (feat.kind === 'categorical' ? gamma * (Math.max(1, K) - 1) : 0);
       if (adj > 0 && adj > best + 1e-12) { best = adj; bestRaw = c.gain; bestF = f; }
     });
     const fast = fastBest(data, rows, g, h, p);

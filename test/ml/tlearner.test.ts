@@ -169,3 +169,34 @@ t.test('fitTLearners shares the base and equals one fit per configuration', asyn
   const sub = fitTLearners(data, rows, TLEARNER_GRID, seeds, opts);
   t.not(sub[0].base, sub[1].base);
 });
+
+t.test('no effect with a many-level categorical: the categorical penalty keeps scores small', async (t) => {
+  const rng = createRng(77);
+  const n = 20000;
+  const b1 = new Uint8Array(n), cat = new Uint8Array(n), tr = new Uint8Array(n), y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    b1[i] = 1 + rng.int(10);
+    cat[i] = 1 + rng.int(60);
+    tr[i] = rng.next() < 0.5 ? 1 : 0;
+    y[i] = rng.next() < sigmoid(-1 + 0.15 * b1[i]) ? 1 : 0;
+  }
+  const data: BinnedDataset = {
+    n, treatment: tr, outcome: y,
+    features: [
+      { name: 'x1', kind: 'numeric', nBins: 11, bins: b1 },
+      { name: 'area', kind: 'categorical', nBins: 61, bins: cat },
+    ],
+    report: { droppedConstant: [], pooled: [] },
+  };
+  const rms = (s: Float64Array) => Math.sqrt(s.reduce((a, v) => a + v * v, 0) / s.length);
+  const cfg = TLEARNER_GRID[0];
+  const withPen = fitTLearner(data, allRows(n), cfg, 1);
+  const o = tlearnerOptions(cfg);
+  o.arm = { ...o.arm, catGainPenalty: 0 };
+  const without = fitTLearner(data, allRows(n), cfg, 1, o);
+  const a = rms(withPen.predict(data));
+  const b = rms(without.predict(data));
+  t.ok(a < 0.015, `RMS with the categorical penalty ${a.toFixed(4)}`);
+  t.ok(a < b, `lower than without it (${b.toFixed(4)})`);
+  t.ok(withPen.importance()[1] < without.importance()[1], 'less gain spent on the categorical');
+});

@@ -70,6 +70,8 @@ export interface GbmParams {
    * partitions tried), see split.ts; default 0.
    */
   gainPenalty?: number;
+  /** Extra penalty per additional group ordered in a categorical split (split.ts); default 0. */
+  catGainPenalty?: number;
   /**
    * Cap on the rows each tree is grown on: with more training rows, every tree uses a Bernoulli sample
    * of about this many (like `subsample`, seeded). Bounds the cost per tree on very large data; default
@@ -211,6 +213,7 @@ function resolve(p: GbmParams): Resolved {
     catL2: p.catL2 ?? 10,
     minDataPerGroup: p.minDataPerGroup ?? 10,
     gainPenalty: Math.max(0, p.gainPenalty ?? 0),
+    catGainPenalty: Math.max(0, p.catGainPenalty ?? 0),
     subsample: Math.min(1, Math.max(1e-6, p.subsample ?? 1)),
     maxTreeRows: p.maxTreeRows !== undefined && p.maxTreeRows > 0 ? p.maxTreeRows : Infinity,
     colsample: Math.min(1, Math.max(1e-6, p.colsample ?? 1)),

@@ -32,6 +32,12 @@ export interface SplitParams {
    * splits (the selection bias of exhaustive split search; cf. Loh's GUIDE, Hothorn's ctree). 0 = off.
    */
   gainPenalty: number;
+  /**
+   * Extra penalty per additional group of a categorical split: catGainPenalty * (K - 1), K + 1 = groups
+   * ordered. The best ordered split of L noise groups gains about chi2(L-1)/2, growing linearly in L,
+   * not like ln L. 0 = off.
+   */
+  catGainPenalty: number;
 }
 
 /** A node's best split (reused object). `gain = -Infinity` when the node has no valid split. */
@@ -94,7 +100,11 @@ export class SplitFinder {
       const fb = base + this.offsets[f] * HIST_SLOTS;
       const nb = this.nBins[f];
       const cat = this.isCategorical[f] === 1;
-      const pen = beta > 0 ? beta * Math.log(Math.max(1, this.candidates(hist, fb, nb, cat))) : 0;
+      let pen = 0;
+      if (beta > 0 || (cat && this.p.catGainPenalty > 0)) {
+        const K = Math.max(1, this.candidates(hist, fb, nb, cat));
+        pen = beta * Math.log(K) + (cat ? this.p.catGainPenalty * (K - 1) : 0);
+      }
       const threshold = bestGain + pen;
       // a scan records into `out` and returns a larger value only when it beats `threshold`
       const r = cat
