@@ -11,6 +11,7 @@ import type { KeyStore } from './keys/store.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { poolPlugin, type JobRunner } from './plugins/pool.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { upliftRoutes } from './routes/uplift.js';
 
@@ -142,6 +143,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { keyStore: opts.keyStore });
+  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowS: config.rateLimitWindowS });
   await app.register(poolPlugin, {
     poolSize: config.poolSize,
     maxQueue: config.maxQueue,

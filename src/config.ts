@@ -24,6 +24,9 @@ export interface Config {
   shutdownGraceS: number;
   /** Seconds a job may run (waiting in the queue included) before it is cancelled; 0 = no deadline. */
   jobTimeoutS: number;
+  /** Scoring requests per customer per window; 0 = no limit. */
+  rateLimitMax: number;
+  rateLimitWindowS: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -68,5 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keysFile: env.UPLIFT_KEYS_FILE?.trim() || './var/keys.json',
     shutdownGraceS: intVar(env, 'SHUTDOWN_GRACE_S', 60, 0, 3600),
     jobTimeoutS: intVar(env, 'JOB_TIMEOUT_S', 600, 0, 86400),
+    rateLimitMax: intVar(env, 'RATE_LIMIT_MAX', 600, 0, 10_000_000),
+    rateLimitWindowS: intVar(env, 'RATE_LIMIT_WINDOW_S', 60, 1, 86400),
   };
 }

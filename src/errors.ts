@@ -16,6 +16,7 @@ export const InsufficientData = createError('UPLIFT_INSUFFICIENT_DATA', '%s', 42
 export const DuplicateId = createError('UPLIFT_DUPLICATE_ID', '%s', 422);
 export const NotFound = createError('UPLIFT_NOT_FOUND', '%s', 404);
 export const MethodNotAllowed = createError('UPLIFT_METHOD_NOT_ALLOWED', '%s', 405);
+export const RateLimited = createError('UPLIFT_RATE_LIMITED', '%s', 429);
 export const Overloaded = createError('UPLIFT_OVERLOADED', '%s', 503);
 export const ShuttingDown = createError('UPLIFT_SHUTTING_DOWN', '%s', 503);
 export const NotReady = createError('UPLIFT_NOT_READY', '%s', 503);

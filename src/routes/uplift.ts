@@ -71,6 +71,8 @@ export async function upliftRoutes(app: FastifyInstance): Promise<void> {
     UPLIFT_PATH,
     {
       onRequest: app.requireApiKey,
+      // Per-customer rate limit (src/plugins/rate-limit.ts), checked after auth, before the body is read.
+      config: { rateLimit: {} },
       // Refuse at once when the pool is full, before reading and parsing a possibly huge body (the
       // admission in app.pool.job stays the definitive check).
       preParsing: async () => {

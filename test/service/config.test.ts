@@ -13,6 +13,8 @@ t.test('defaults', async (t) => {
     keysFile: './var/keys.json',
     shutdownGraceS: 60,
     jobTimeoutS: 600,
+    rateLimitMax: 600,
+    rateLimitWindowS: 60,
   });
   t.ok(DEFAULT_BODY_LIMIT >= 1_000_000 * 280, 'default body limit fits 1 M lab rows (~280 bytes each)');
   t.ok(DEFAULT_BODY_LIMIT <= MAX_BODY_LIMIT, 'and stays under the largest V8 string');
@@ -29,8 +31,22 @@ t.test('every variable is read', async (t) => {
     UPLIFT_KEYS_FILE: '/data/keys.json',
     SHUTDOWN_GRACE_S: '5',
     JOB_TIMEOUT_S: '0',
+    RATE_LIMIT_MAX: '0',
+    RATE_LIMIT_WINDOW_S: '1',
   });
-  t.same(c, { port: 8080, host: '0.0.0.0', logLevel: 'debug', poolSize: 3, maxQueue: 0, bodyLimit: 1048576, keysFile: '/data/keys.json', shutdownGraceS: 5, jobTimeoutS: 0 });
+  t.same(c, {
+    port: 8080,
+    host: '0.0.0.0',
+    logLevel: 'debug',
+    poolSize: 3,
+    maxQueue: 0,
+    bodyLimit: 1048576,
+    keysFile: '/data/keys.json',
+    shutdownGraceS: 5,
+    jobTimeoutS: 0,
+    rateLimitMax: 0,
+    rateLimitWindowS: 1,
+  });
 });
 
 t.test('bad values are rejected with the variable named', async (t) => {
