@@ -13,7 +13,7 @@
  * At each node max(1, round(maxFeatures * p)) of the p features are tried.
  */
 import type { BinnedDataset, FittedModel, ForestConfig } from '../types.js';
-import { createRng, deriveSeed } from '../rng.js';
+import { createRng, deriveSeed, type Rng } from '../rng.js';
 import { UpliftTreeGrower } from '../tree/uplift-tree.js';
 import { WORDS_PER_SET, type FlatTree } from '../tree/flat.js';
 
@@ -242,6 +242,48 @@ export function effectiveMinLeaf(minSamplesLeaf: number, structureRows: number):
 
 const TREE_STREAM = 0x7f4a7c15;
 
+/**
+ * Honest sampling: each row independently joins the structure half (written to `sample`) or the
+ * estimation half (written to `estimate`) with probability m / (2n) each; both in row order. Random
+ * bits are used sparingly: one coin flip per row when every row is used (m >= n), else one byte per
+ * row (the probability rounded to 1/256). Branch-free: each row is written to both, one count moves.
+ * Sets counts[0] = structure rows, counts[1] = estimation rows.
+ */
+function honestHalves(rows: Uint32Array, n: number, m: number, rng: Rng, sample: Uint32Array, estimate: Uint32Array, counts: Int32Array): void {
+  let a = 0, b = 0;
+  if (m >= n) {
+    for (let j = 0; j < n; j += 32) {
+      const bits = (rng.next() * 4294967296) >>> 0;
+      const stop = Math.min(n, j + 32);
+      for (let q = j; q < stop; q++) {
+        const bit = (bits >>> (q - j)) & 1;
+        const r = rows[q];
+        sample[a] = r;
+        estimate[b] = r;
+        a += bit;
+        b += 1 - bit;
+      }
+    }
+  } else {
+    const t2 = Math.max(2, Math.min(256, Math.round((256 * m) / n)));
+    const t1 = t2 >>> 1;
+    let bits = 0;
+    for (let q = 0; q < n; q++) {
+      if ((q & 3) === 0) bits = (rng.next() * 4294967296) >>> 0;
+      const x = bits & 255;
+      bits >>>= 8;
+      const r = rows[q];
+      sample[a] = r;
+      estimate[b] = r;
+      const inA = (x - t1) >>> 31; // x < t1
+      a += inA;
+      b += ((x - t2) >>> 31) - inA; // t1 <= x < t2
+    }
+  }
+  counts[0] = a;
+  counts[1] = b;
+}
+
 export function featuresPerNode(maxFeatures: number, p: number): number {
   return Math.max(1, Math.min(p, Math.round(maxFeatures * p)));
 }
@@ -275,6 +317,7 @@ export function fitUpliftForest(
   const draws = new Uint32Array(n);
   const weight = new Uint8Array(data.n);
   const estimate = honest ? new Uint32Array(n) : new Uint32Array(0);
+  const halves = new Int32Array(2);
   const trees: FlatTree[] = [];
   const count = Math.max(0, t1 - t0);
   const treeIndex = new Int32Array(count);
@@ -285,37 +328,9 @@ export function fitUpliftForest(
     const i = k - t0;
     treeIndex[i] = k;
     if (honest) {
-      // each row independently: structure half with probability sampleFraction / 2, estimation half
-      // with the same probability (so about sampleFraction * n rows in all, in row order). Random bits
-      // are used sparingly: one coin flip per row when every row is used, else one byte per row (the
-      // probability rounded to 1/256)
-      let a = 0, b = 0;
-      if (m >= n) {
-        for (let j = 0; j < n; j += 32) {
-          const bits = (rng.next() * 4294967296) >>> 0;
-          const stop = Math.min(n, j + 32);
-          for (let q = j; q < stop; q++) {
-            const bit = (bits >>> (q - j)) & 1; // branch-free: write both, advance one
-            sample[a] = estimate[b] = rows[q];
-            a += bit;
-            b += 1 - bit;
-          }
-        }
-      } else {
-        const t2 = Math.max(2, Math.min(256, Math.round((256 * m) / n)));
-        const t1 = t2 >>> 1;
-        for (let j = 0; j < n; j += 4) {
-          const bits = (rng.next() * 4294967296) >>> 0;
-          const stop = Math.min(n, j + 4);
-          for (let q = j; q < stop; q++) {
-            const x = (bits >>> ((q - j) << 3)) & 255;
-            sample[a] = estimate[b] = rows[q];
-            const inA = (x - t1) >>> 31; // x < t1
-            a += inA;
-            b += ((x - t2) >>> 31) - inA; // t1 <= x < t2
-          }
-        }
-      }
+      honestHalves(rows, n, m, rng, sample, estimate, halves);
+      const a = halves[0];
+      const b = halves[1];
       // sample[0, a) grows the structure, the other half (appended) estimates the leaves
       sample.set(estimate.subarray(0, b), a);
       trees.push(grower.grow(sample, a, rng, imp.subarray(i * F, (i + 1) * F), undefined, b));
