@@ -69,6 +69,8 @@ export async function runUpliftJob(
   try {
     return await runTasks(pool, raw, options, job.signal);
   } catch (err) {
+    // One task failed (or the job was cancelled): stop its sibling tasks too, queued or running.
+    job.abort();
     if (timedOut && !clientSignal?.aborted) {
       throw fail(JobTimeout, `The job did not finish within JOB_TIMEOUT_S=${timeoutS} s and was cancelled; send fewer rows or retry later`, { timeout_s: timeoutS }, 1);
     }

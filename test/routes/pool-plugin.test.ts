@@ -155,3 +155,43 @@ t.test('a full pool refuses a request before its body is parsed', async (t) => {
   const ok = await app.inject({ method: 'POST', url: '/api/v1/ai/uplift_model', headers, payload: JSON.stringify({ rows: syntheticRows(10) }) });
   t.equal(ok.statusCode, 422, 'with a free slot the same route parses again');
 });
+
+t.test('a failing task fails its job with a generic 500 and cancels the sibling tasks; the next job runs', async (t) => {
+  const { syntheticRows } = await import('./helpers.js');
+  let aborted = 0;
+  let failNext = true;
+  const real = await (await import('./helpers.js')).inProcessRunner(2);
+  const runner: JobRunner = {
+    size: 2,
+    queueSize: 0,
+    async run(task: PoolTask, o) {
+      if (task.kind === 'cv' && failNext) {
+        if (task.configIndex === 0 && task.fold === 0) {
+          await new Promise((r) => setTimeout(r, 5));
+          throw new Error('worker exploded (test)');
+        }
+        return await new Promise((_r, rej) =>
+          o?.signal?.addEventListener('abort', () => {
+            aborted++;
+            rej(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+          }),
+        );
+      }
+      return real.run(task, o);
+    },
+    async close() {},
+  };
+  const { app, headers } = await makeApp({ runner, config: { poolSize: 2 } });
+  t.teardown(() => app.close());
+  const payload = JSON.stringify({ rows: syntheticRows(400) });
+  const res = await app.inject({ method: 'POST', url: '/api/v1/ai/uplift_model', headers, payload });
+  t.equal(res.statusCode, 500);
+  t.same(Object.keys(res.json()).sort(), ['code', 'error', 'message', 'statusCode']);
+  t.equal(res.json().code, 'UPLIFT_INTERNAL');
+  t.notMatch(res.body, /exploded/, 'no internal detail in the answer');
+  t.match(res.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'request id for the log');
+  t.ok(aborted > 0, `sibling tasks cancelled (${aborted})`);
+  failNext = false;
+  const next = await app.inject({ method: 'POST', url: '/api/v1/ai/uplift_model', headers, payload });
+  t.equal(next.statusCode, 200, 'the next request succeeds');
+});
