@@ -94,6 +94,8 @@ export interface ForestConfig {
   honest?: boolean;
   /** Optional (default 64): numeric thresholds tried per feature and node, at node-local quantiles. */
   maxThresholds?: number;
+  /** Optional (default unlimited): cap on the rows one tree samples (sampleFraction * n at most this). */
+  maxTreeRows?: number;
 }
 
 export interface TLearnerConfig {

@@ -147,3 +147,16 @@ t.test('edge cases: no features, a handful of rows, one arm only', async (t) => 
   const mo = fitUpliftForest(treatedOnly, allRows(300), config, 1);
   t.ok(Array.from(mo.predict(treatedOnly)).every((v) => Number.isFinite(v) && Math.abs(v) <= 1));
 });
+
+t.test('maxTreeRows caps the rows per tree (same as the equivalent sampleFraction)', async (t) => {
+  const rows = allRows(data.n);
+  for (const honest of [false, true]) {
+    const capped = fitUpliftForest(data, rows, { ...config, honest, sampleFraction: 0.8, maxTreeRows: 400 }, 4);
+    const small = fitUpliftForest(data, rows, { ...config, honest, sampleFraction: 0.1 }, 4);
+    const uncapped = fitUpliftForest(data, rows, { ...config, honest, sampleFraction: 0.8, maxTreeRows: 1e9 }, 4);
+    const plain = fitUpliftForest(data, rows, { ...config, honest, sampleFraction: 0.8 }, 4);
+    t.same(capped.toBuffers(), small.toBuffers());
+    t.same(uncapped.toBuffers(), plain.toBuffers());
+    t.notSame(Array.from(capped.toBuffers().value), Array.from(plain.toBuffers().value));
+  }
+});

@@ -10,7 +10,8 @@
  *   with probability sampleFraction / 2 each; the structure is grown on one half, every node's value estimated on the other (Athey &
  *   Imbens 2016, "Recursive partitioning for heterogeneous causal effects": honest estimation). With
  *   strong n_reg shrinkage this is what makes the forest both accurate and quiet on null data.
- * At each node max(1, round(maxFeatures * p)) of the p features are tried.
+ * The sample size is sampleFraction * n, at most config.maxTreeRows (which bounds the cost per tree on
+ * very large campaigns). At each node max(1, round(maxFeatures * p)) of the p features are tried.
  */
 import type { BinnedDataset, FittedModel, ForestConfig } from '../types.js';
 import { createRng, deriveSeed, type Rng } from '../rng.js';
@@ -302,7 +303,7 @@ export function fitUpliftForest(
   const [t0, t1] = treeRange ?? [0, config.nTrees];
   const F = data.features.length;
   const n = rows.length;
-  const m = Math.max(1, Math.round(config.sampleFraction * n));
+  const m = Math.max(1, Math.min(Math.round(config.sampleFraction * n), config.maxTreeRows ?? Infinity));
   const honest = config.honest === true;
   const grower = new UpliftTreeGrower(data, {
     criterion: config.criterion,
