@@ -12,6 +12,15 @@
 // process). Also times one fit on --fit-rows rows (a CV training fold; default 2/3 of the rows).
 // With several --forest-seeds the accuracy columns are means over forests fitted with each seed (a
 // 50-tree forest's Spearman varies by about +-0.02 with its seed), plus the Spearman range.
+//
+// Measured (2-core machine shared with other jobs, load 4-7, so times are upper bounds):
+//   node bench/forest-accuracy.mjs --grid --forest-seeds 1000,2000
+//   scenario      cfg  spearman  gain@20  rms     target        fit(fold)ms fit(all)ms
+//   persuadables  #0   0.854     0.963            0.85/0.94     141         200
+//   lowsignal     #0   0.732     0.914            0.72/0.91     149         278
+//   highcard      #0   0.617     0.742            0.6/0.72      125         203
+//   null          #0                      0.0049  0.012         186         210
+//   (#1-#3 in src/ml/forest/defaults.ts)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
