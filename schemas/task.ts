@@ -11,6 +11,7 @@
  */
 import type { ModelBuffers } from '../src/ml/models.js';
 import type { FinalTaskSpec, PipelineOutput, Prepared, Selection } from '../src/ml/pipeline.js';
+import type { RandomizationCheck } from '../src/ml/eval/trust.js';
 import type { ModelChoice, RawDataset } from '../src/ml/types.js';
 
 export interface PingTask {
@@ -88,7 +89,17 @@ export interface FinalResult {
   model: ModelBuffers;
 }
 
-/** Assemble the final model, score every row, summarize. */
+/** The randomization check (issue 4: is treatment predictable from the features?); runs beside the CV tasks. */
+export interface RandomizationTask {
+  kind: 'randomization';
+  prepared: Prepared;
+}
+export interface RandomizationResult {
+  kind: 'randomization';
+  check: RandomizationCheck;
+}
+
+/** Assemble the final model, score every row, summarize, evaluate out of fold. */
 export interface FinishTask {
   kind: 'finish';
   prepared: Prepared;
@@ -96,10 +107,12 @@ export interface FinishTask {
   finalTasks: FinalTaskSpec[];
   models: ModelBuffers[];
   trainMs: number;
+  /** The randomization task's result (when absent, finish computes it). */
+  randomization?: RandomizationCheck;
 }
 
-export type PoolTask = PingTask | PipelineTask | PrepareTask | CvTask | SelectTask | FinalTask | FinishTask;
-export type PoolResult = PingResult | PipelineTaskResult | PrepareResult | CvResult | SelectResult | FinalResult;
+export type PoolTask = PingTask | PipelineTask | PrepareTask | CvTask | SelectTask | FinalTask | RandomizationTask | FinishTask;
+export type PoolResult = PingResult | PipelineTaskResult | PrepareResult | CvResult | SelectResult | FinalResult | RandomizationResult;
 
 /**
  * The ArrayBuffers behind a dataset's typed arrays, deduplicated, to move to the worker.

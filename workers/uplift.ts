@@ -7,7 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import type { PoolResult, PoolTask } from '../schemas/task.js';
 import { modelFromBuffers, modelToBuffers } from '../src/ml/models.js';
-import { assembleFinal, cvTask, finalFit, finalTaskList, finish, prepare, runPipeline, select, type Prepared } from '../src/ml/pipeline.js';
+import { assembleFinal, cvTask, finalFit, finalTaskList, finish, prepare, randomization, runPipeline, select, type Prepared } from '../src/ml/pipeline.js';
 
 /** A copy of `a` in a SharedArrayBuffer (read-only from here on; every worker reads the same memory). */
 function shared<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array | Float64Array>(a: T): T {
@@ -61,10 +61,12 @@ export default function uplift(task: PoolTask): PoolResult {
       const model = finalFit(p.data, p.grid[task.spec.member], p.options.seed, task.spec.treeRange);
       return { kind: 'final', model: modelToBuffers(model) };
     }
+    case 'randomization':
+      return { kind: 'randomization', check: randomization(task.prepared) };
     case 'finish': {
       const model = assembleFinal(task.selection, task.finalTasks, task.models.map(modelFromBuffers));
       const t0 = performance.now();
-      const result = finish(task.prepared, task.selection, model, task.trainMs);
+      const result = finish(task.prepared, task.selection, model, task.trainMs, task.randomization);
       return { kind: 'pipeline', result, worker_ms: performance.now() - t0 };
     }
     default:

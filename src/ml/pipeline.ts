@@ -16,7 +16,11 @@
  *         T-learner; ties -> lower index)
  *   finalFit(data, grid[m], seed, treeRange?)      -> FittedModel for each m in members (forest tree-range
  *        parts merged with mergeModelParts), then combineMembers(models) (one model, or their mean)
- *   finish(prepared, selection, model, trainMs)    -> PipelineResult (+ calibration)
+ *   randomization(prepared)                        -> RandomizationCheck (3 small GBM fits; independent of the
+ *        CV results, so a pool can run it in parallel with the CV tasks)
+ *   finish(prepared, selection, model, trainMs, randomization?)
+ *                                                  -> PipelineOutput: the SPEC result + calibration + the
+ *        issue-4 blocks (evaluation, warnings); computes the randomization check itself when not given
  */
 import type {
   BinnedDataset,
@@ -34,6 +38,7 @@ import { qiniAucScoreOfRows } from './eval/qini.js';
 import { summarize, conversionRates } from './eval/summary.js';
 import { interpret } from './eval/interpret.js';
 import { ateWithInterval, crossFitHeterogeneityTest, type CrossFitHeterogeneityResult } from './eval/stats.js';
+import { buildEvaluation, randomizationCheck, type Evaluation, type RandomizationCheck, type Warning } from './eval/trust.js';
 import { AveragedModel, describeConfig, fitModel, gridFor, hyperparameters, mergeModelParts } from './models.js';
 
 /** Seed used when the request gives none. */
@@ -323,12 +328,33 @@ export function calibrateScores(
   return { scores, calibration: { applied: true, test, slope, center } };
 }
 
-/** PipelineResult plus how the scores were calibrated and which model.cv entry was chosen. */
-export type PipelineOutput = PipelineResult & { calibration: Calibration; chosen: number };
+/** PipelineResult plus how the scores were calibrated, which model.cv entry was chosen, and the issue-4 blocks. */
+export type PipelineOutput = PipelineResult & {
+  calibration: Calibration;
+  chosen: number;
+  /** Out-of-fold evaluation of the chosen candidate (docs/evaluation.md); already rounded. */
+  evaluation: Evaluation;
+  warnings: Warning[];
+};
 
-/** Scores every row with the final model and builds the result. */
-export function finish(prepared: Prepared, selection: Selection, model: FittedModel, trainMs: number): PipelineOutput {
-  const { data, folds, grid, options } = prepared;
+/**
+ * The randomization check of a prepared request (eval/trust.ts randomizationCheck: a treatment classifier
+ * per fold, out-of-fold AUC). It needs only the data and the folds, so it can run in parallel with the CV
+ * tasks; finish() computes it itself when it is not handed one. Seeded from options.seed (keys 0x7a11, fold).
+ */
+export function randomization(prepared: Prepared): RandomizationCheck {
+  return randomizationCheck(prepared.data, prepared.folds, prepared.options.seed);
+}
+
+/** Scores every row with the final model and builds the result (plus the out-of-fold evaluation). */
+export function finish(
+  prepared: Prepared,
+  selection: Selection,
+  model: FittedModel,
+  trainMs: number,
+  randomizationResult?: RandomizationCheck,
+): PipelineOutput {
+  const { data, folds, options } = prepared;
   const members = selection.members.map((i) => finalConfig(prepared, i));
   const config = members[0];
   const { scores: raw, calibration } = calibrateScores(
@@ -341,6 +367,21 @@ export function finish(prepared: Prepared, selection: Selection, model: FittedMo
   );
   const s = summarize(data.treatment, data.outcome, raw, options.contamination);
   const ate = ateWithInterval(data.treatment, data.outcome, options.contamination);
+  // One heterogeneity test drives the calibration, evaluation.heterogeneity, the NO_HETEROGENEITY warning
+  // and the "effect looks uniform" sentence, so they always agree.
+  const { evaluation, warnings } = buildEvaluation({
+    t: data.treatment,
+    y: data.outcome,
+    oof: selection.oof,
+    folds,
+    data,
+    contamination: options.contamination,
+    seed: options.seed,
+    report: data.report,
+    candidates: selection.cv.length,
+    heterogeneity: calibration.test,
+    randomization: randomizationResult ?? randomization(prepared),
+  });
   return {
     n: data.n,
     average_treatment_effect: s.average_treatment_effect,
@@ -357,6 +398,12 @@ export function finish(prepared: Prepared, selection: Selection, model: FittedMo
       seed: options.seed,
       cv: selection.cv,
       train_ms: trainMs,
+      calibration: {
+        applied: calibration.applied,
+        slope: calibration.slope,
+        center: calibration.center,
+        method: CALIBRATION_METHOD,
+      },
     },
     oof: selection.oof,
     folds,
@@ -364,8 +411,14 @@ export function finish(prepared: Prepared, selection: Selection, model: FittedMo
     report: data.report,
     calibration,
     chosen: selection.bestIndex,
+    evaluation,
+    warnings,
   };
 }
+
+/** model.calibration.method: what `slope` and `center` mean (docs/engine.md section 7.2). */
+export const CALIBRATION_METHOD =
+  'score = center + slope * (raw - mean raw); slope = lower 95% bound of the out-of-fold BLP slope clipped to [0.05, 1] if significant, else 0.05';
 
 function defaultClock(): number {
   return globalThis.performance.now();
@@ -446,5 +499,5 @@ export function runPipeline(raw: RawDataset, opts: PipelineInput = {}, clock: ()
     tasks.map((task) => finalFit(data, task.config, options.seed, task.treeRange)),
   );
   const trainMs = clock() - t0;
-  return finish(prepared, selection, model, trainMs);
+  return finish(prepared, selection, model, trainMs, randomization(prepared));
 }

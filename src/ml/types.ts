@@ -145,6 +145,22 @@ export interface ModelReport {
   seed: number;
   cv: CvEntry[];
   train_ms: number;
+  /**
+   * Optional (set by the pipeline's finish step): how the returned scores were calibrated out of fold,
+   * score = center + slope * (raw - mean raw) before the contamination correction (docs/engine.md 7.2).
+   */
+  calibration?: ModelCalibration;
+}
+
+export interface ModelCalibration {
+  /** False when calibration was switched off (scores = the model's raw differences, slope 1). */
+  applied: boolean;
+  /** Factor applied to the model's raw spread around its mean, in [0.05, 1]. */
+  slope: number;
+  /** Treated minus control conversion rate (uncorrected): the calibrated scores' mean. */
+  center: number;
+  /** Plain description of the rule. */
+  method: string;
 }
 
 /** Everything a response is built from. Scores are contamination-corrected, NOT yet rounded. */

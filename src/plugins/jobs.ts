@@ -5,7 +5,10 @@
  *   cv                 G x 3 tasks every (configuration, fold) fit, all queued at once
  *   select             1 task      mean out-of-fold Qini -> chosen configuration(s), final-fit task list
  *   final              k tasks     the chosen model refit on all rows; a forest split in POOL_SIZE tree ranges
- *   finish             1 task      assemble, score every row, summarize
+ *   randomization      1 task      issue-4 treatment-predictability check, queued after the CV tasks
+ *                                  (needs only the prepared data: fills a worker that would idle at the
+ *                                  end of CV / during select; awaited by finish)
+ *   finish             1 task      assemble, score every row, summarize, evaluate out of fold
  *
  * The event loop only passes messages: the raw columns are moved (transfer list) into the prepare task;
  * later tasks share the binned dataset's memory. The pipeline seeds every task by what it is, never by
@@ -17,6 +20,7 @@ import type {
   JobOptions,
   PipelineTaskResult,
   PrepareResult,
+  RandomizationResult,
   SelectResult,
 } from '../../schemas/task.js';
 import { datasetTransferList } from '../../schemas/task.js';
@@ -101,6 +105,9 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
     for (let i = 0; i < prepared.grid.length; i++) {
       for (let f = 0; f < k; f++) cvJobs.push(run<CvResult>({ kind: 'cv', prepared, configIndex: i, fold: f }, { signal }));
     }
+    const randJob = run<RandomizationResult>({ kind: 'randomization', prepared }, { signal });
+    // Not awaited until finish; a failure there must not become an unhandled rejection meanwhile.
+    randJob.catch(() => undefined);
     const cvOut = await Promise.all(cvJobs);
     const preds = prepared.grid.map((_, i) => cvOut.slice(i * k, (i + 1) * k).map((r) => r.preds));
     const cv_ms = lap();
@@ -112,7 +119,8 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
     const final_ms = lap();
 
     const trainMs = performance.now() - t0;
-    const out = await run<PipelineTaskResult>({ kind: 'finish', prepared, selection, finalTasks, models, trainMs }, { signal });
+    const { check: randomization } = await randJob;
+    const out = await run<PipelineTaskResult>({ kind: 'finish', prepared, selection, finalTasks, models, trainMs, randomization }, { signal });
     const finish_ms = lap();
 
     return {

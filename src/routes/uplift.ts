@@ -11,7 +11,8 @@ import { RequestBody, type RequestRow } from '../../schemas/request.js';
 import { UpliftResponse } from '../../schemas/response.js';
 import { toRawDataset } from '../ml/data/columnar.js';
 import { runUpliftJob } from '../plugins/jobs.js';
-import type { PipelineResult, RawDataset } from '../ml/types.js';
+import type { RawDataset } from '../ml/types.js';
+import type { PipelineOutput } from '../ml/pipeline.js';
 import type { JobOptions } from '../../schemas/task.js';
 import { checkSufficient, checkUniqueIds } from './checks.js';
 
@@ -23,11 +24,23 @@ export function round4(x: number): number {
   return r === 0 ? 0 : r;
 }
 
-/** The SPEC response from the engine's result; `ids` in input order. */
-export function buildResponse(ids: readonly string[], r: PipelineResult): UpliftResponse {
+/** round4, or null for a value that cannot be computed (NaN / infinite). */
+function round4OrNull(x: number): number | null {
+  return Number.isFinite(x) ? round4(x) : null;
+}
+
+/** 4 significant digits (a slope near 0 keeps its precision). */
+function sig4(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
+}
+
+/**
+ * The SPEC response from the engine's result (`ids` in input order), plus the issue-4 blocks `model`,
+ * `feature_importance`, `evaluation` and `warnings` (docs/evaluation.md). The evaluation arrives already
+ * rounded from the engine (src/ml/eval/trust.ts buildEvaluation).
+ */
+export function buildResponse(ids: readonly string[], r: PipelineOutput): UpliftResponse {
   const n = ids.length;
-  // Issue-4 blocks, when the engine's result carries them (already rounded by the engine).
-  const extra = r as PipelineResult & { evaluation?: Record<string, unknown>; warnings?: Array<{ code: string; message: string }> };
   const details = new Array<{ id: string; uplift_score: number; uplift_decile: number }>(n);
   for (let i = 0; i < n; i++) details[i] = { id: ids[i], uplift_score: round4(r.scores[i]), uplift_decile: r.deciles[i] };
   return {
@@ -42,12 +55,22 @@ export function buildResponse(ids: readonly string[], r: PipelineResult): Uplift
       criterion: r.model.criterion,
       hyperparameters: r.model.hyperparameters,
       seed: r.model.seed,
-      cv: r.model.cv.map((c) => ({ config: c.config, mean_qini: round4(c.mean_qini), fold_qini: c.fold_qini.map(round4) })),
+      cv: r.model.cv.map((c) => ({ config: c.config, mean_qini: round4OrNull(c.mean_qini), fold_qini: c.fold_qini.map(round4OrNull) })),
       train_ms: Math.round(r.model.train_ms),
+      ...(r.model.calibration
+        ? {
+            calibration: {
+              applied: r.model.calibration.applied,
+              slope: sig4(r.model.calibration.slope),
+              center: round4(r.model.calibration.center),
+              method: r.model.calibration.method,
+            },
+          }
+        : {}),
     },
     feature_importance: r.feature_importance.map((f) => ({ feature: f.feature, importance: round4(f.importance) })),
-    ...(extra.evaluation ? { evaluation: extra.evaluation } : {}),
-    ...(extra.warnings ? { warnings: extra.warnings } : {}),
+    evaluation: r.evaluation,
+    warnings: r.warnings,
   };
 }
 

@@ -229,6 +229,11 @@ export interface EvaluationInput {
    * absent, randomizationCheck(data, folds, seed) runs here (3 small GBM fits: most of this call's time).
    */
   randomization?: RandomizationCheck;
+  /**
+   * The heterogeneity test already computed on the same inputs (crossFitHeterogeneityTest(t, y, oof,
+   * folds, candidates), e.g. by the pipeline's calibration), so that one test drives everything.
+   */
+  heterogeneity?: CrossFitHeterogeneityResult;
 }
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -252,7 +257,7 @@ export function buildEvaluation(input: EvaluationInput): { evaluation: Evaluatio
   const ate = ateWithInterval(t, y, contamination);
   // Per-fold BLP tests combined (valid across dependent folds), Bonferroni over the candidates that
   // model selection chose from on these same rows: see crossFitHeterogeneityTest.
-  const het = crossFitHeterogeneityTest(t, y, oof, folds, input.candidates ?? 1);
+  const het = input.heterogeneity ?? crossFitHeterogeneityTest(t, y, oof, folds, input.candidates ?? 1);
   // Deciles of the out-of-fold scores, computed like the response's deciles (corrected, rounded scores).
   const corrected = correctScores(oof, contamination);
   for (let i = 0; i < n; i++) corrected[i] = round4(corrected[i]);
@@ -277,7 +282,8 @@ export function buildEvaluation(input: EvaluationInput): { evaluation: Evaluatio
     ate: { estimate: round4(ate.estimate), ci95: [round4(ate.ci95[0]), round4(ate.ci95[1])] },
     heterogeneity: {
       p_value: roundP(het.p_value),
-      significant: roundP(het.p_value) < 0.05,
+      // The unrounded decision (the calibration and the interpretation use the same one).
+      significant: het.significant,
       slope: het.slope === null ? null : roundP(het.slope),
       slope_se: het.slope_se === null ? null : roundP(het.slope_se),
       test: het.test,
