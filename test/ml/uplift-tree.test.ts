@@ -277,3 +277,32 @@ t.test('honest growth (estimation rows partitioned alongside) = grow, then re-es
   const twin = twinValues(data, honest, est, params);
   for (let i = 0; i < honest.value.length; i++) t.ok(Math.abs(twin[i] - honest.value[i]) < 1e-12, `twin node ${i}`);
 });
+
+t.test('a tree on a small share of a large dataset (gathered local copy) = the same tree on those rows alone', async (t) => {
+  const data = synth({ n: 6000, seed: 14, numeric: [{ nBins: 200, missing: 0.1 }, { nBins: 9, missing: 0 }], categorical: [{ nBins: 6, missing: 0.1 }], tau: (b) => (b[0] > 90 ? 0.3 : 0) + (b[2] === 2 ? -0.2 : 0) });
+  const pick = Array.from(allRows(data.n)).filter((r) => r % 5 === 1); // 1 200 rows: gathered (6 000 >= 4 x 1 200)
+  const sub: BinnedDataset = {
+    n: pick.length,
+    treatment: Uint8Array.from(pick, (r) => data.treatment[r]),
+    outcome: Uint8Array.from(pick, (r) => data.outcome[r]),
+    features: data.features.map((f) => ({ ...f, bins: Uint8Array.from(pick, (r) => f.bins[r]) })),
+    report: data.report,
+  };
+  const params = { criterion: 'ED' as Criterion, maxDepth: 5, minSamplesLeaf: 60, minSamplesTreatment: 10, nReg: 30, featuresPerNode: 2 };
+  const half = pick.length / 2;
+  // honest: first half structure, second half estimation
+  const a = new UpliftTreeGrower(data, params).grow(Uint32Array.from(pick), half, createRng(3), undefined, undefined, half);
+  const b = new UpliftTreeGrower(sub, params).grow(allRows(sub.n), half, createRng(3), undefined, undefined, half);
+  t.same(Array.from(a.feature), Array.from(b.feature));
+  t.same(Array.from(a.leftSet), Array.from(b.leftSet));
+  t.same(Array.from(a.value), Array.from(b.value));
+  t.ok(a.feature.length > 3);
+  // weighted (bootstrap multiplicities)
+  const wBig = new Uint8Array(data.n);
+  const wSub = new Uint8Array(sub.n);
+  pick.forEach((r, i) => { wBig[r] = wSub[i] = 1 + (i % 3); });
+  const c = new UpliftTreeGrower(data, params).grow(Uint32Array.from(pick), pick.length, createRng(4), undefined, wBig);
+  const d = new UpliftTreeGrower(sub, params).grow(allRows(sub.n), sub.n, createRng(4), undefined, wSub);
+  t.same(Array.from(c.leftSet), Array.from(d.leftSet));
+  t.same(Array.from(c.value), Array.from(d.value));
+});

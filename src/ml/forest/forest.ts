@@ -246,8 +246,9 @@ const TREE_STREAM = 0x7f4a7c15;
 /**
  * Honest sampling: each row independently joins the structure half (written to `sample`) or the
  * estimation half (written to `estimate`) with probability m / (2n) each; both in row order. Random
- * bits are used sparingly: one coin flip per row when every row is used (m >= n), else one byte per
- * row (the probability rounded to 1/256). Branch-free: each row is written to both, one count moves.
+ * bits are used sparingly: one coin flip per row when every row is used (m >= n), geometric jumps
+ * between taken rows when under a quarter is taken, else one byte per row (the probability rounded
+ * to 1/256). Branch-free: each row is written to both, one count moves.
  * Sets counts[0] = structure rows, counts[1] = estimation rows.
  */
 function honestHalves(rows: Uint32Array, n: number, m: number, rng: Rng, sample: Uint32Array, estimate: Uint32Array, counts: Int32Array): void {
@@ -264,6 +265,20 @@ function honestHalves(rows: Uint32Array, n: number, m: number, rng: Rng, sample:
         a += bit;
         b += 1 - bit;
       }
+    }
+  } else if (m * 4 < n) {
+    // a small share of the rows: jump from one taken row to the next with geometric gaps (one
+    // uniform per taken row, P(gap = g) = (1 - p)^g p), then one more uniform picks the half
+    const p = m / n;
+    const logq = Math.log(1 - p);
+    let q = -1;
+    for (;;) {
+      const u = rng.next();
+      q += 1 + Math.floor(Math.log(1 - u) / logq);
+      if (!(q < n)) break;
+      const r = rows[q];
+      if (rng.next() < 0.5) sample[a++] = r;
+      else estimate[b++] = r;
     }
   } else {
     const t2 = Math.max(2, Math.min(256, Math.round((256 * m) / n)));

@@ -28,6 +28,8 @@ export interface HistogramLayout {
   packed: Uint16Array | Uint32Array;
   /** Per feature: for coarse bin c, the largest encoder bin inside it; null when not coarsened. */
   lastBin: (Int32Array | null)[];
+  /** Row-major copy of the encoder bins, rowBins[r * F + f] (built lazily, for gathering row subsets). */
+  rowBins?: Uint8Array;
 }
 
 /** `maxBins`: at most this many histogram bins per numeric feature, missing bin included (2..256). */
@@ -74,6 +76,20 @@ export function histogramLayout(data: BinnedDataset, maxBins = 256): HistogramLa
     else for (let i = 0, p = f; i < data.n; i++, p += F) packed[p] = off + col[i];
   }
   return { offset, nBins, totalBins: total, columns, code, packed, lastBin };
+}
+
+/** The row-major encoder bins of `layout` (built on first use). */
+export function rowMajorBins(layout: HistogramLayout): Uint8Array {
+  if (layout.rowBins) return layout.rowBins;
+  const F = layout.columns.length;
+  const n = layout.code.length;
+  const out = new Uint8Array(n * F);
+  for (let f = 0; f < F; f++) {
+    const col = layout.columns[f];
+    for (let i = 0, p = f; i < n; i++, p += F) out[p] = col[i];
+  }
+  layout.rowBins = out;
+  return out;
 }
 
 /** Fills `hist` with the histogram of rows[begin, begin + count) over every feature. */

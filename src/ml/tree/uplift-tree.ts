@@ -21,15 +21,21 @@
  * Leaf value = the leaf's shrunk p_t - p_c (so a tiny leaf cannot claim +-1).
  * Importance per feature = causalml's gain_for_imp: n_l D_l + n_r D_r - n D_node of each split made.
  *
- * Mechanics: one Uint32Array of row indices partitioned in place (a node is a slice); the smaller
- * child's histogram is built from its rows, the larger one as parent - smaller, reusing the parent's
- * buffer. All scratch is allocated once per grower and reused across trees.
+ * Mechanics: one Uint32Array of row indices partitioned in place (a node is a slice; stable, branch-free
+ * partition); the smaller child's histogram is built from its rows, the larger one as parent - smaller,
+ * reusing the parent's buffer. Numeric features with more than 63 value bins are scanned on 63
+ * equal-frequency groups of bins (histogram.ts). A tree that samples at most a quarter of a dataset
+ * first gathers its rows into a compact local copy (memory locality on large campaigns). All scratch
+ * is allocated once per grower and reused across trees.
  */
 import type { BinnedDataset, Criterion } from '../types.js';
 import type { Rng } from '../rng.js';
 import { FlatTreeBuilder, WORDS_PER_SET, type FlatTree } from './flat.js';
-import { SLOTS, buildHistogram, buildWeightedHistogram, histogramLayout, subtractHistogram, type HistogramLayout } from './histogram.js';
+import { SLOTS, buildHistogram, buildWeightedHistogram, histogramLayout, rowMajorBins, subtractHistogram, type HistogramLayout } from './histogram.js';
 import { divergenceFor, normalization, type Divergence } from './criteria/index.js';
+
+/** Trees whose rows are at most 1/LOCAL_COPY_RATIO of the dataset grow on a gathered copy. */
+const LOCAL_COPY_RATIO = 4;
 
 export interface UpliftTreeParams {
   criterion: Criterion;
@@ -107,11 +113,17 @@ export class UpliftTreeGrower {
   private scratch = new Uint32Array(1024);
   private honest = false;
   private estCnt = new Float64Array(256);
+  /** Layout the current tree reads: the global one, or a gathered copy of the tree's rows (see gather). */
+  private cur: HistogramLayout;
+  private local: HistogramLayout | null = null;
+  private localRows = new Uint32Array(0);
+  private localWeight = new Uint8Array(0);
 
   constructor(data: BinnedDataset, params: UpliftTreeParams, layout?: HistogramLayout) {
     this.data = data;
     this.params = { normalize: true, maxThresholds: 64, histogramBins: 64, ...params };
     this.layout = layout ?? histogramLayout(data, this.params.histogramBins);
+    this.cur = this.layout;
     this.divergence = divergenceFor(params.criterion);
     const F = data.features.length;
     this.kinds = new Uint8Array(F);
@@ -129,13 +141,23 @@ export class UpliftTreeGrower {
   }
 
   /**
-   * Grows one tree on rows[0, count) (the array is reordered in place). `rng` drives feature sampling;
+   * Grows one tree on rows[0, count) (the array may be reordered in place). `rng` drives feature sampling;
    * split gains are added to `importance` (length = feature count) when given; `weight[row]` makes a
    * row count that many times (bootstrap). With `estimate` (honest tree), the structure is grown on
    * rows[0, count) only and every node's value is then re-estimated from rows[count, count+estimate)
    * (same shrinkage; see reestimate): those rows are partitioned alongside, never scanned per node.
    */
   grow(rows: Uint32Array, count: number, rng: Rng, importance?: Float64Array, weight?: Uint8Array, estimate = 0): FlatTree {
+    // a tree that samples a small share of a large dataset works on a compact copy of its rows
+    // (local ids 0..T-1): the histogram passes and partitions then stay within a few MB
+    const T = count + estimate;
+    if (T > 0 && this.data.n >= LOCAL_COPY_RATIO * T) {
+      this.gather(rows, T, weight);
+      rows = this.localRows;
+      if (weight) weight = this.localWeight;
+    } else {
+      this.cur = this.layout;
+    }
     this.builder = new FlatTreeBuilder(64);
     this.honest = estimate > 0;
     if (this.honest) this.estCnt.fill(0);
@@ -146,13 +168,13 @@ export class UpliftTreeGrower {
     this.histogram(root, rows, 0, count);
     // node totals from the first feature's histogram (every feature sums to the same totals)
     let nt = 0, yt = 0, nc = 0, yc = 0;
-    if (this.layout.columns.length > 0) {
-      const end = this.layout.nBins[0] * SLOTS;
+    if (this.cur.columns.length > 0) {
+      const end = this.cur.nBins[0] * SLOTS;
       for (let o = 0; o < end; o += SLOTS) {
         nt += root[o]; yt += root[o + 1]; nc += root[o + 2]; yc += root[o + 3];
       }
     } else {
-      const code = this.layout.code;
+      const code = this.cur.code;
       for (let k = 0; k < count; k++) {
         const w = this.weight ? this.weight[rows[k]] : 1;
         const c = code[rows[k]];
@@ -169,7 +191,46 @@ export class UpliftTreeGrower {
     const tree = this.builder.finish();
     if (this.honest) this.shrinkValues(tree, this.estCnt);
     this.honest = false;
+    this.cur = this.layout;
     return tree;
+  }
+
+  /** Copies the code, packed bins and bin columns of rows[0, T) into the local layout (ids 0..T-1). */
+  private gather(rows: Uint32Array, T: number, weight?: Uint8Array): void {
+    const g = this.layout;
+    const F = g.columns.length;
+    let L = this.local;
+    if (!L || L.code.length < T) {
+      const cap = Math.max(T, L ? 2 * L.code.length : 0);
+      L = this.local = {
+        offset: g.offset,
+        nBins: g.nBins,
+        totalBins: g.totalBins,
+        lastBin: g.lastBin,
+        columns: g.columns.map(() => new Uint8Array(cap)),
+        code: new Uint8Array(cap),
+        packed: g.packed instanceof Uint16Array ? new Uint16Array(cap * F) : new Uint32Array(cap * F),
+      };
+      this.localRows = new Uint32Array(cap);
+      this.localWeight = new Uint8Array(cap);
+    }
+    const code = L.code, packed = L.packed, gcode = g.code, gpacked = g.packed;
+    const gbins = rowMajorBins(g);
+    const cols = L.columns;
+    for (let i = 0; i < T; i++) {
+      const r = rows[i];
+      code[i] = gcode[r];
+      const p = r * F;
+      const q = i * F;
+      for (let f = 0; f < F; f++) {
+        packed[q + f] = gpacked[p + f];
+        cols[f][i] = gbins[p + f];
+      }
+    }
+    if (weight) for (let i = 0; i < T; i++) this.localWeight[i] = weight[rows[i]];
+    const lr = this.localRows;
+    for (let i = 0; i < T; i++) lr[i] = i;
+    this.cur = L;
   }
 
   /** Honest mode: adds the (n_t, y_t, n_c, y_c) of estimation rows rows[begin, begin+count) to leaf `node`. */
@@ -180,7 +241,7 @@ export class UpliftTreeGrower {
       this.estCnt = grown;
     }
     const cnt = this.estCnt;
-    const code = this.layout.code;
+    const code = this.cur.code;
     let nt = 0, yt = 0, nc = 0, yc = 0;
     for (let k = begin; k < begin + count; k++) {
       const c = code[rows[k]];
@@ -191,8 +252,8 @@ export class UpliftTreeGrower {
   }
 
   private histogram(hist: Float64Array, rows: Uint32Array, begin: number, count: number): void {
-    if (this.weight) buildWeightedHistogram(this.layout, hist, rows, begin, count, this.weight);
-    else buildHistogram(this.layout, hist, rows, begin, count);
+    if (this.weight) buildWeightedHistogram(this.cur, hist, rows, begin, count, this.weight);
+    else buildHistogram(this.cur, hist, rows, begin, count);
   }
 
   /**
@@ -321,9 +382,10 @@ export class UpliftTreeGrower {
     const left = b.addLeaf(lpt - lpc);
     const right = b.addLeaf(rpt - rpc);
     b.setSplit(node, f, best.leftBins.subarray(0, best.leftCount), left, right);
-    const nLeft = this.partition(rows, begin, count, this.data.features[f].bins, b.leftSet, node * WORDS_PER_SET);
+    const bins = this.cur.columns[f];
+    const nLeft = this.partition(rows, begin, count, bins, b.leftSet, node * WORDS_PER_SET);
     const nRight = count - nLeft;
-    const eLeft = this.honest ? this.partition(rows, eBegin, eCount, this.data.features[f].bins, b.leftSet, node * WORDS_PER_SET) : 0;
+    const eLeft = this.honest ? this.partition(rows, eBegin, eCount, bins, b.leftSet, node * WORDS_PER_SET) : 0;
     const splitL = nLeft >= 2 && this.canSplit(lnt + lnc, depth + 1);
     const splitR = nRight >= 2 && this.canSplit(rnt + rnc, depth + 1);
     let histL: Float64Array;
