@@ -15,12 +15,19 @@ export type ModelChoiceWire = (typeof MODEL_CHOICES)[number];
 /** Largest accepted seed: seeds are used as unsigned 32-bit integers. */
 export const MAX_SEED = 4294967295;
 
+/**
+ * The schema's own hard ceiling on an id's length. The configured limits (MAX_ROWS, MAX_FEATURES,
+ * MAX_ID_LENGTH <= this, MAX_FEATURE_NAME_LENGTH) are checked before schema validation by checkLimits
+ * (src/routes/checks.ts), so they can change with the environment without recompiling this schema.
+ */
+export const ID_LENGTH_CEILING = 65536;
+
 export interface RequestLimits {
   /** Longest id, characters. */
   maxIdLength: number;
 }
 
-export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxIdLength: 1024 };
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxIdLength: ID_LENGTH_CEILING };
 
 export type FeatureValue = number | string | null;
 

@@ -4,7 +4,7 @@
  * signals); tests call buildApp() and use app.inject().
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { fail, MalformedJson } from './errors.js';
 import type { KeyStore } from './keys/store.js';
@@ -13,7 +13,8 @@ import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { poolPlugin, type JobRunner } from './plugins/pool.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { healthRoutes } from './routes/health.js';
-import { upliftRoutes } from './routes/uplift.js';
+import { checkLimits } from './routes/checks.js';
+import { UPLIFT_PATH, upliftRoutes } from './routes/uplift.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -156,6 +157,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (app.pool.closing) reply.header('connection', 'close');
     if (request.job?.handlerEnd !== undefined) request.job.marks.serialize_ms = Math.round(performance.now() - request.job.handlerEnd);
     done(null, payload);
+  });
+  // The configured request limits (MAX_ROWS, MAX_FEATURES, MAX_ID_LENGTH, MAX_FEATURE_NAME_LENGTH) on the
+  // scoring route: after parsing, before schema validation (see checkLimits).
+  const limits = config.limits;
+  app.addHook('onRoute', (route) => {
+    if (route.url !== UPLIFT_PATH || route.method !== 'POST') return;
+    const check = (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
+      try {
+        checkLimits(request.body, limits);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    };
+    const prev = route.preValidation;
+    route.preValidation = prev === undefined ? [check] : [...(Array.isArray(prev) ? prev : [prev]), check];
   });
   await app.register(healthRoutes);
   await app.register(upliftRoutes);

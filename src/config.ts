@@ -3,6 +3,7 @@
  * Every variable is documented in the README's configuration table; keep the two in sync.
  */
 import os from 'node:os';
+import { ID_LENGTH_CEILING } from '../schemas/request.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -27,7 +28,26 @@ export interface Config {
   /** Scoring requests per customer per window; 0 = no limit. */
   rateLimitMax: number;
   rateLimitWindowS: number;
+  /** Request-shape limits (checked before schema validation; see src/routes/checks.ts checkLimits). */
+  limits: RequestLimitsConfig;
 }
+
+/** Limits on the shape of one scoring request; each violation is a 4xx naming the variable and the value. */
+export interface RequestLimitsConfig {
+  /** MAX_ROWS: rows per request (413 UPLIFT_LIMIT_EXCEEDED). */
+  maxRows: number;
+  /** MAX_FEATURES: distinct feature names over all rows (413 UPLIFT_LIMIT_EXCEEDED). */
+  maxFeatures: number;
+  /** MAX_ID_LENGTH: characters in a row id (400 UPLIFT_INVALID_REQUEST). */
+  maxIdLength: number;
+  /** MAX_FEATURE_NAME_LENGTH: characters in a feature name (400 UPLIFT_INVALID_REQUEST). */
+  maxFeatureNameLength: number;
+}
+
+/** Defaults: 1 M rows (the product's largest campaign), 1000 features, 1024-character ids, 256-character names. */
+export const DEFAULT_LIMITS: RequestLimitsConfig = { maxRows: 1_000_000, maxFeatures: 1000, maxIdLength: 1024, maxFeatureNameLength: 256 };
+/** Hard ceiling of MAX_ID_LENGTH (the request schema's own maxLength, see schemas/request.ts). */
+export const MAX_ID_LENGTH_CEILING = ID_LENGTH_CEILING;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -73,5 +93,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobTimeoutS: intVar(env, 'JOB_TIMEOUT_S', 600, 0, 86400),
     rateLimitMax: intVar(env, 'RATE_LIMIT_MAX', 600, 0, 10_000_000),
     rateLimitWindowS: intVar(env, 'RATE_LIMIT_WINDOW_S', 60, 1, 86400),
+    limits: {
+      maxRows: intVar(env, 'MAX_ROWS', DEFAULT_LIMITS.maxRows, 200, 20_000_000),
+      maxFeatures: intVar(env, 'MAX_FEATURES', DEFAULT_LIMITS.maxFeatures, 1, 100_000),
+      maxIdLength: intVar(env, 'MAX_ID_LENGTH', DEFAULT_LIMITS.maxIdLength, 1, MAX_ID_LENGTH_CEILING),
+      maxFeatureNameLength: intVar(env, 'MAX_FEATURE_NAME_LENGTH', DEFAULT_LIMITS.maxFeatureNameLength, 1, 65536),
+    },
   };
 }

@@ -12,6 +12,8 @@ export const InvalidRequest = createError('UPLIFT_INVALID_REQUEST', '%s', 400);
 export const MalformedJson = createError('UPLIFT_MALFORMED_JSON', '%s', 400);
 export const UnsupportedMediaType = createError('UPLIFT_UNSUPPORTED_MEDIA_TYPE', '%s', 415);
 export const BodyTooLarge = createError('UPLIFT_BODY_TOO_LARGE', '%s', 413);
+/** A configured request limit (MAX_ROWS, MAX_FEATURES) exceeded; details name the limit and the value. */
+export const LimitExceeded = createError('UPLIFT_LIMIT_EXCEEDED', '%s', 413);
 export const InsufficientData = createError('UPLIFT_INSUFFICIENT_DATA', '%s', 422);
 export const DuplicateId = createError('UPLIFT_DUPLICATE_ID', '%s', 422);
 export const NotFound = createError('UPLIFT_NOT_FOUND', '%s', 404);

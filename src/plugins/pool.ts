@@ -37,6 +37,8 @@ export interface JobRunner {
   readonly size: number;
   /** Jobs waiting for a thread. */
   readonly queueSize: number;
+  /** Threads started and ended so far (a terminated or crashed thread is replaced by a new one). */
+  threadCounts?(): { started: number; ended: number };
 }
 
 export interface PoolStats {
@@ -46,6 +48,10 @@ export interface PoolStats {
   max_queue: number;
   completed: number;
   ready: boolean;
+  /** Worker threads started since the pool was created (initial ones included; Piscina runner only). */
+  threads_started?: number;
+  /** Worker threads that ended: terminated by a cancellation or deadline, or crashed (replaced at once). */
+  threads_ended?: number;
 }
 
 export type TaskRunner = <R>(task: PoolTask, opts?: RunOptions) => Promise<R>;
@@ -96,14 +102,28 @@ export function defaultWorkerFile(): string {
     : path.resolve(dir, '../../workers/uplift.js');
 }
 
-export function createPiscinaRunner(opts: { poolSize: number; maxQueue: number; filename?: string }): JobRunner {
+export function createPiscinaRunner(opts: {
+  poolSize: number;
+  maxQueue: number;
+  filename?: string;
+  /** Errors the pool reports outside any task (e.g. a thread failing between tasks). */
+  onError?: (err: unknown) => void;
+}): JobRunner {
   const pool = new Piscina({
     filename: opts.filename ?? defaultWorkerFile(),
     minThreads: opts.poolSize,
     maxThreads: opts.poolSize,
     idleTimeout: 2 ** 31 - 1,
   });
+  let started = 0;
+  let ended = 0;
+  pool.on('workerCreate', () => void started++);
+  pool.on('workerDestroy', () => void ended++);
+  // Piscina emits 'error' for a thread that fails while running no task; an EventEmitter 'error' with no
+  // listener would throw and bring the whole process down. Piscina has already replaced the thread.
+  pool.on('error', (err: unknown) => opts.onError?.(err));
   return {
+    threadCounts: () => ({ started, ended }),
     run: (task, o) => pool.run(task, { transferList: o?.transferList, signal: o?.signal ?? null }),
     close: () => pool.close(),
     get size() {
@@ -125,7 +145,8 @@ function isAbort(err: unknown): boolean {
 }
 
 export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance, opts: PoolPluginOptions) {
-  const runner = opts.runner ?? createPiscinaRunner(opts);
+  const runner =
+    opts.runner ?? createPiscinaRunner({ ...opts, onError: (err) => app.log.error({ err }, 'worker thread failed outside a task (replaced)') });
   let ready = false;
   let closing = false;
   /** Jobs admitted and not yet settled (running or waiting in Piscina's queue). */
@@ -208,6 +229,7 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
       }
     },
     stats() {
+      const threads = runner.threadCounts?.();
       return {
         size: runner.size,
         running: Math.min(inFlight, runner.size),
@@ -215,6 +237,7 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
         max_queue: opts.maxQueue,
         completed,
         ready: service.ready,
+        ...(threads ? { threads_started: threads.started, threads_ended: threads.ended } : {}),
       };
     },
   };

@@ -15,6 +15,7 @@ t.test('defaults', async (t) => {
     jobTimeoutS: 600,
     rateLimitMax: 600,
     rateLimitWindowS: 60,
+    limits: { maxRows: 1_000_000, maxFeatures: 1000, maxIdLength: 1024, maxFeatureNameLength: 256 },
   });
   t.ok(DEFAULT_BODY_LIMIT >= 1_000_000 * 280, 'default body limit fits 1 M lab rows (~280 bytes each)');
   t.ok(DEFAULT_BODY_LIMIT <= MAX_BODY_LIMIT, 'and stays under the largest V8 string');
@@ -33,6 +34,10 @@ t.test('every variable is read', async (t) => {
     JOB_TIMEOUT_S: '0',
     RATE_LIMIT_MAX: '0',
     RATE_LIMIT_WINDOW_S: '1',
+    MAX_ROWS: '5000',
+    MAX_FEATURES: '20',
+    MAX_ID_LENGTH: '64',
+    MAX_FEATURE_NAME_LENGTH: '32',
   });
   t.same(c, {
     port: 8080,
@@ -46,6 +51,7 @@ t.test('every variable is read', async (t) => {
     jobTimeoutS: 0,
     rateLimitMax: 0,
     rateLimitWindowS: 1,
+    limits: { maxRows: 5000, maxFeatures: 20, maxIdLength: 64, maxFeatureNameLength: 32 },
   });
 });
 
@@ -57,4 +63,7 @@ t.test('bad values are rejected with the variable named', async (t) => {
   t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of/);
   t.throws(() => loadConfig({ BODY_LIMIT: String(2 ** 30) }), /BODY_LIMIT must be between/);
   t.throws(() => loadConfig({ MAX_QUEUE: '-1' }), /MAX_QUEUE must be an integer/);
+  t.throws(() => loadConfig({ MAX_ROWS: '100' }), /MAX_ROWS must be between 200/);
+  t.throws(() => loadConfig({ MAX_ID_LENGTH: '100000' }), /MAX_ID_LENGTH must be between 1 and 65536/);
+  t.throws(() => loadConfig({ MAX_FEATURES: '0' }), /MAX_FEATURES must be between 1/);
 });
