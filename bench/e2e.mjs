@@ -28,19 +28,15 @@
  *   --json FILE       also write the results as JSON
  *   --url URL --id ID --secret S   bench an already running server instead (no RSS / logs then)
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT, SERVER, median, post, procStatus, resetPeak, startServer, table } from './lib/server.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'bench', 'out');
 const GEN = path.resolve(ROOT, '../shared/lab/gen.mjs');
-const SERVER = path.join(ROOT, 'dist', 'src', 'server.js');
-const PATH = '/api/v1/ai/uplift_model';
 
 function parseSize(s) {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s.trim());
@@ -96,114 +92,6 @@ function dataset(o, rows) {
   return body;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts dist/src/server.js; resolves with { proc, url, id, secret, logs } once the pool is ready. */
-async function startServer(o) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'uplift-bench-'));
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    UPLIFT_KEYS_FILE: path.join(dir, 'keys.json'),
-    RATE_LIMIT_MAX: '0',
-    JOB_TIMEOUT_S: '0',
-    LOG_LEVEL: 'info',
-  };
-  if (o.poolSize) env.POOL_SIZE = String(o.poolSize);
-  const proc = spawn(process.execPath, [SERVER], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const logs = new Map(); // reqId -> log line
-  let key = null;
-  let buf = '';
-  let readyResolve;
-  const ready = new Promise((r) => (readyResolve = r));
-  proc.stdout.setEncoding('utf8');
-  proc.stdout.on('data', (chunk) => {
-    buf += chunk;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (!line.startsWith('{')) continue;
-      let j;
-      try { j = JSON.parse(line); } catch { continue; }
-      if (j.customer_api_id && j.secret) key = j;
-      else if (j.msg === 'request completed' && j.reqId) logs.set(j.reqId, j);
-      else if (j.msg === 'worker pool ready') readyResolve();
-      else if (j.level >= 50) process.stderr.write(`server: ${line}\n`);
-    }
-  });
-  const exited = new Promise((_, rej) => proc.once('exit', (c) => rej(new Error(`server exited with code ${c}`))));
-  await Promise.race([ready, exited]);
-  if (!key) throw new Error('server did not print its first key');
-  return { proc, url: `http://127.0.0.1:${port}`, id: key.customer_api_id, secret: key.secret, logs, dir, exited };
-}
-
-/** POSTs `body`; resolves with { ms, status, reqId, bytes, text }. */
-function post(srv, body, keepText = false) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(PATH, srv.url);
-    const t0 = performance.now();
-    const req = http.request(
-      u,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-customer-api-id': srv.id, 'x-secret': srv.secret },
-      },
-      (res) => {
-        const chunks = [];
-        let bytes = 0;
-        res.on('data', (c) => {
-          bytes += c.length;
-          if (keepText || res.statusCode !== 200) chunks.push(c);
-        });
-        res.on('end', () => {
-          const ms = performance.now() - t0;
-          resolve({ ms, status: res.statusCode, reqId: res.headers['x-request-id'], bytes, text: chunks.length ? Buffer.concat(chunks).toString('utf8') : '' });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function vm(pid, field) {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Resets the peak RSS (VmHWM) of `pid` (Linux: write 5 to clear_refs); false when not allowed. */
-function resetPeak(pid) {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
-
 const PHASES = [
   ['auth_read_parse_ms', 'read+parse'],
   ['validate_ms', 'validate'],
@@ -220,19 +108,15 @@ const PHASES = [
 const fmtMs = (x) => (Number.isFinite(x) ? (x >= 10_000 ? `${(x / 1000).toFixed(1)}s` : `${Math.round(x)}`) : '-');
 const fmtRows = (n) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n));
 
-function table(headers, rows) {
-  const w = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => String(c).padStart(w[i])).join('  ');
-  return [line(headers), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)].join('\n');
-}
-
 async function main() {
   const o = args(process.argv.slice(2));
   if (!o.url) {
     if (o.build) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (!existsSync(SERVER)) throw new Error(`${SERVER} not found: run \`npm run build\` first (or pass --build)`);
   }
-  const srv = o.url ? { url: o.url, id: o.id, secret: o.secret, logs: new Map(), proc: null } : await startServer(o);
+  const srv = o.url
+    ? { url: o.url, id: o.id, secret: o.secret, proc: null, log: async () => undefined, stop: async () => undefined }
+    : await startServer(o.poolSize ? { POOL_SIZE: String(o.poolSize) } : {});
   const pid = srv.proc?.pid;
   const results = [];
   try {
@@ -249,7 +133,7 @@ async function main() {
       const peakReset = pid ? resetPeak(pid) : false;
       const runs = [];
       for (let r = 0; r < repeat; r++) {
-        const res = await post(srv, body, r === 0);
+        const res = await post(srv, body, { keepText: r === 0 });
         if (res.status !== 200) throw new Error(`${n} rows: HTTP ${res.status} ${res.text.slice(0, 500)}`);
         if (r === 0) {
           const j = JSON.parse(res.text);
@@ -258,13 +142,12 @@ async function main() {
           runs.chosen = j.model.cv.reduce((b, c, i, a) => (c.mean_qini > a[b].mean_qini ? i : b), 0);
           res.text = '';
         }
-        // the log line is written when the response has been sent; give the pipe a moment
-        for (let k = 0; k < 50 && pid && !srv.logs.has(res.reqId); k++) await new Promise((r) => setTimeout(r, 20));
-        const log = srv.logs.get(res.reqId);
+        // the log line is written once the response has been sent
+        const log = await srv.log(res.reqId);
         runs.push({ ms: res.ms, bytes: res.bytes, timings: log?.timings ?? null, duration_ms: log?.duration_ms ?? null, job_ms: log?.job_ms ?? null });
         process.stderr.write(`  ${fmtRows(n)} run ${r + 1}/${repeat}: ${Math.round(res.ms)} ms\n`);
       }
-      const peak = pid ? vm(pid, 'VmHWM') : null;
+      const peak = pid ? procStatus(pid, 'VmHWM') : null;
       const ms = runs.map((r) => r.ms);
       const phases = {};
       for (const [k] of PHASES) phases[k] = median(runs.map((r) => r.timings?.[k]).filter((x) => typeof x === 'number'));
@@ -302,12 +185,7 @@ async function main() {
     ));
     if (o.json) writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: os.loadavg(), options: o, results }, null, 2));
   } finally {
-    if (srv.proc) {
-      srv.exited.catch(() => undefined);
-      srv.proc.kill('SIGTERM');
-      await new Promise((r) => { srv.proc.once('exit', r); setTimeout(r, 5000); });
-      rmSync(srv.dir, { recursive: true, force: true });
-    }
+    await srv.stop();
   }
 }
 
