@@ -63,6 +63,8 @@ export interface CvTask {
 export interface CvResult {
   kind: 'cv';
   preds: Float64Array;
+  /** Forest fits: held-out split importance per feature (issue 4 feature_importance); null otherwise. */
+  importance?: Float64Array | null;
 }
 
 /** Model selection from all CV predictions, and the final-fit tasks (forests split in `forestParts`). */
@@ -70,6 +72,8 @@ export interface SelectTask {
   kind: 'select';
   prepared: Prepared;
   preds: Float64Array[][];
+  /** importances[i][f] = CvResult.importance of configuration i, fold f (optional). */
+  importances?: (Float64Array | null | undefined)[][];
   forestParts: number;
 }
 export interface SelectResult {

@@ -7,7 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import type { PoolResult, PoolTask } from '../schemas/task.js';
 import { modelFromBuffers, modelToBuffers } from '../src/ml/models.js';
-import { assembleFinal, cvTask, finalFit, finalTaskList, finish, prepare, randomization, runPipeline, select, type Prepared } from '../src/ml/pipeline.js';
+import { assembleFinal, cvFit, finalFit, finalTaskList, finish, prepare, randomization, runPipeline, select, type Prepared } from '../src/ml/pipeline.js';
 
 /** A copy of `a` in a SharedArrayBuffer (read-only from here on; every worker reads the same memory). */
 function shared<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array | Float64Array>(a: T): T {
@@ -48,12 +48,12 @@ export default function uplift(task: PoolTask): PoolResult {
     }
     case 'cv': {
       const p = task.prepared;
-      const preds = cvTask(p.data, p.folds, p.grid[task.configIndex], task.configIndex, task.fold, p.options.seed);
-      return { kind: 'cv', preds };
+      const { preds, importance } = cvFit(p.data, p.folds, p.grid[task.configIndex], task.configIndex, task.fold, p.options.seed);
+      return { kind: 'cv', preds, importance };
     }
     case 'select': {
       const p = task.prepared;
-      const selection = select(p.data, p.folds, p.grid, task.preds);
+      const selection = select(p.data, p.folds, p.grid, task.preds, task.importances);
       return { kind: 'selected', selection, finalTasks: finalTaskList(p, selection, task.forestParts) };
     }
     case 'final': {

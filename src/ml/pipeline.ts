@@ -11,7 +11,8 @@
  * Steps:
  *   prepare(raw, options)                          -> { data, folds, grid, options }
  *   cvTask(data, folds, grid[i], i, f, seed)       -> predictions for fold f's test rows (ascending row order)
- *   select(data, folds, grid, preds[i][f])         -> { bestIndex, members, cv, oof }
+ *   cvFit(...)                                     -> cvTask's predictions + (forest) held-out split importance
+ *   select(data, folds, grid, preds[i][f], imps?)  -> { bestIndex, members, cv, oof, memberImportance }
  *        (highest mean fold Qini over the grid plus, for "auto", the blend of the best forest and the best
  *         T-learner; ties -> lower index)
  *   finalFit(data, grid[m], seed, treeRange?)      -> FittedModel for each m in members (forest tree-range
@@ -40,6 +41,8 @@ import { interpret } from './eval/interpret.js';
 import { ateWithInterval, crossFitHeterogeneityTest, type CrossFitHeterogeneityResult } from './eval/stats.js';
 import { buildEvaluation, randomizationCheck, type Evaluation, type RandomizationCheck, type Warning } from './eval/trust.js';
 import { AveragedModel, describeConfig, fitModel, gridFor, hyperparameters, mergeModelParts } from './models.js';
+import { UpliftForest } from './forest/forest.js';
+import { heldOutSplitImportance, normalizeImportance } from './eval/importance.js';
 
 /** Seed used when the request gives none. */
 export const DEFAULT_SEED = 20240611;
@@ -114,6 +117,32 @@ export function cvTask(
   return model.predict(data, test);
 }
 
+/** A CV fit's held-out predictions and, for a forest, its held-out split importance (eval/importance.ts). */
+export interface CvFit {
+  preds: Float64Array;
+  /** Per feature, the summed held-out gain of the fit's splits on the fold's test rows; null for a T-learner. */
+  importance: Float64Array | null;
+}
+
+/**
+ * cvTask plus, for a forest, the held-out split importance of the fitted trees on the fold's test rows
+ * (rows the fit never saw): what `feature_importance` reports for a chosen forest (see finish).
+ */
+export function cvFit(
+  data: BinnedDataset,
+  folds: Uint8Array,
+  config: ModelConfig,
+  configIndex: number,
+  fold: number,
+  seed: number,
+): CvFit {
+  const { train, test } = foldRows(folds, fold);
+  const model = fitModel(data, train, config, cvTaskSeed(seed, configIndex, fold));
+  const preds = model.predict(data, test);
+  const importance = model instanceof UpliftForest ? heldOutSplitImportance(model.treeList, data, test, preds) : null;
+  return { preds, importance };
+}
+
 export interface Selection {
   /** Index of the chosen candidate in `cv` (grid configurations first, then the blend if any). */
   bestIndex: number;
@@ -122,6 +151,11 @@ export interface Selection {
   cv: CvEntry[];
   /** Out-of-fold predictions of the chosen candidate, per row. */
   oof: Float64Array;
+  /**
+   * Per member (same order as `members`): the held-out split importance summed over its CV fits, or null
+   * (T-learner, or importances not given to select). finish() reports it instead of the final model's.
+   */
+  memberImportance: (Float64Array | null)[];
 }
 
 /** Number of folds present in `folds` (max id + 1). */
@@ -150,6 +184,7 @@ export function select(
   folds: Uint8Array,
   grid: ModelConfig[],
   cvPredictions: Float64Array[][],
+  cvImportances?: (Float64Array | null | undefined)[][],
 ): Selection {
   const k = foldCount(folds);
   const tests = Array.from({ length: k }, (_, f) => foldRows(folds, f).test);
@@ -205,7 +240,19 @@ export function select(
     const p = chosen.preds[f];
     for (let j = 0; j < rows.length; j++) oof[rows[j]] = p[j];
   }
-  return { bestIndex, members: chosen.members, cv, oof };
+  // Held-out split importance of each chosen member, summed over its k CV fits (null when missing).
+  const memberImportance = chosen.members.map((m) => {
+    const parts = cvImportances?.[m];
+    if (!parts) return null;
+    const sum = new Float64Array(data.features.length);
+    for (let f = 0; f < k; f++) {
+      const imp = parts[f];
+      if (!imp || imp.length !== sum.length) return null;
+      for (let j = 0; j < imp.length; j++) sum[j] += imp[j];
+    }
+    return sum;
+  });
+  return { bestIndex, members: chosen.members, cv, oof, memberImportance };
 }
 
 export function finalSeed(seed: number): number {
@@ -248,19 +295,27 @@ export function blendHyperparameters(members: ModelConfig[]): Record<string, num
   return h;
 }
 
-/** Gain-based importance normalised to sum 1, descending (ties by feature order); all 0 if no gain. */
+/**
+ * Gain-based importance normalised to sum 1, descending (ties by feature order); all 0 if no gain.
+ * Per member of the final model: its held-out split importance from the CV fits when `heldOut` has one
+ * (forests: eval/importance.ts, splits judged on rows the fit never saw), otherwise the member's own
+ * gain importance (T-learner: log-loss reductions of its classifiers); a blend averages its members'
+ * normalised importances.
+ */
 export function featureImportance(
   data: BinnedDataset,
   model: FittedModel,
+  heldOut: (Float64Array | null)[] = [],
 ): { feature: string; importance: number }[] {
-  const raw = model.importance();
-  let total = 0;
-  for (let j = 0; j < raw.length; j++) total += raw[j] > 0 ? raw[j] : 0;
-  const rows = data.features.map((f, j) => ({
-    feature: f.name,
-    importance: total > 0 && raw[j] > 0 ? raw[j] / total : 0,
-    j,
-  }));
+  const members = model instanceof AveragedModel ? model.members : [model];
+  const combined = new Float64Array(data.features.length);
+  for (let m = 0; m < members.length; m++) {
+    const h = heldOut[m];
+    const part = normalizeImportance(h && h.length === combined.length ? h : members[m].importance());
+    for (let j = 0; j < combined.length; j++) combined[j] += part[j] / members.length;
+  }
+  const raw = normalizeImportance(combined);
+  const rows = data.features.map((f, j) => ({ feature: f.name, importance: raw[j], j }));
   rows.sort((a, b) => b.importance - a.importance || a.j - b.j);
   return rows.map(({ feature, importance }) => ({ feature, importance }));
 }
@@ -407,7 +462,7 @@ export function finish(
     },
     oof: selection.oof,
     folds,
-    feature_importance: featureImportance(data, model),
+    feature_importance: featureImportance(data, model, selection.memberImportance ?? []),
     report: data.report,
     calibration,
     chosen: selection.bestIndex,
@@ -488,10 +543,13 @@ export function runPipeline(raw: RawDataset, opts: PipelineInput = {}, clock: ()
   const prepared = prepare(raw, opts);
   const { data, folds, grid, options } = prepared;
   const preds: Float64Array[][] = grid.map(() => []);
+  const imps: (Float64Array | null)[][] = grid.map(() => []);
   for (const task of cvTaskList(prepared)) {
-    preds[task.configIndex][task.fold] = cvTask(data, folds, grid[task.configIndex], task.configIndex, task.fold, options.seed);
+    const fit = cvFit(data, folds, grid[task.configIndex], task.configIndex, task.fold, options.seed);
+    preds[task.configIndex][task.fold] = fit.preds;
+    imps[task.configIndex][task.fold] = fit.importance;
   }
-  const selection = select(data, folds, grid, preds);
+  const selection = select(data, folds, grid, preds, imps);
   const tasks = finalTaskList(prepared, selection);
   const model = assembleFinal(
     selection,

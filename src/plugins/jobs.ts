@@ -110,9 +110,10 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
     randJob.catch(() => undefined);
     const cvOut = await Promise.all(cvJobs);
     const preds = prepared.grid.map((_, i) => cvOut.slice(i * k, (i + 1) * k).map((r) => r.preds));
+    const importances = prepared.grid.map((_, i) => cvOut.slice(i * k, (i + 1) * k).map((r) => r.importance));
     const cv_ms = lap();
 
-    const { selection, finalTasks } = await run<SelectResult>({ kind: 'select', prepared, preds, forestParts: pool.size }, { signal });
+    const { selection, finalTasks } = await run<SelectResult>({ kind: 'select', prepared, preds, importances, forestParts: pool.size }, { signal });
     const select_ms = lap();
 
     const models = (await Promise.all(finalTasks.map((spec) => run<FinalResult>({ kind: 'final', prepared, spec }, { signal })))).map((r) => r.model);

@@ -232,8 +232,11 @@ t.test('no effect at all: calibration shrinks the scores toward the ATE', async 
   const off = runPipeline(toRawDataset(rows), { seed: 3, calibrate: false });
   const rms = (v: Float64Array) => Math.sqrt(v.reduce((a, b) => a + b * b, 0) / v.length);
   t.ok(on.calibration.slope <= 1, `slope ${on.calibration.slope} (BLP ${on.calibration.test.slope}, p ${on.calibration.test.p_value})`);
-  t.ok(rms(on.scores) <= rms(off.scores) + 1e-12, `rms ${rms(on.scores)} vs ${rms(off.scores)}`);
   const spread = (v: Float64Array) => { const m = v.reduce((a, b) => a + b, 0) / v.length; return rms(v.map((x) => x - m)); };
+  // The calibrated scores are center + slope * (raw - mean raw): their spread is slope times the raw spread
+  // (their level moves to the observed difference, so the rms about 0 is not comparable).
+  t.ok(spread(on.scores) <= spread(off.scores) + 1e-12, `spread ${spread(on.scores)} vs ${spread(off.scores)}`);
+  t.ok(Math.abs(spread(on.scores) - on.calibration.slope * spread(off.scores)) < 1e-9, 'spread = slope x raw spread');
   if (!on.calibration.test.significant) {
     t.ok(spread(on.scores) < 0.5 * spread(off.scores), `spread ${spread(on.scores)} vs ${spread(off.scores)}`);
     t.match(on.interpretation, /targeting by decile is not supported/);
