@@ -51,6 +51,8 @@ export interface PrepareTask {
 export interface PrepareResult {
   kind: 'prepared';
   prepared: Prepared;
+  /** Time inside the worker, ms. */
+  ms?: number;
 }
 
 /** One cross-validation fit: grid configuration `configIndex`, held-out fold `fold`. */
@@ -65,6 +67,8 @@ export interface CvResult {
   preds: Float64Array;
   /** Forest fits: held-out split importance per feature (issue 4 feature_importance); null otherwise. */
   importance?: Float64Array | null;
+  /** Time inside the worker, ms. */
+  ms?: number;
 }
 
 /** Model selection from all CV predictions, and the final-fit tasks (forests split in `forestParts`). */
@@ -80,6 +84,8 @@ export interface SelectResult {
   kind: 'selected';
   selection: Selection;
   finalTasks: FinalTaskSpec[];
+  /** Time inside the worker, ms. */
+  ms?: number;
 }
 
 /** One final fit on all rows (a forest's tree range, or a whole model). */
@@ -91,6 +97,8 @@ export interface FinalTask {
 export interface FinalResult {
   kind: 'final';
   model: ModelBuffers;
+  /** Time inside the worker, ms. */
+  ms?: number;
 }
 
 /** The randomization check (issue 4: is treatment predictable from the features?); runs beside the CV tasks. */
@@ -101,6 +109,8 @@ export interface RandomizationTask {
 export interface RandomizationResult {
   kind: 'randomization';
   check: RandomizationCheck;
+  /** Time inside the worker, ms. */
+  ms?: number;
 }
 
 /** Assemble the final model, score every row, summarize, evaluate out of fold. */

@@ -33,41 +33,48 @@ function sharePrepared(p: Prepared): Prepared {
   };
 }
 
+/**
+ * Runs one task. Every result but `pong` carries `ms`: the task's time inside this worker (the job log
+ * sums them per phase, which shows how busy the pool was against the phase's wall time).
+ */
 export default function uplift(task: PoolTask): PoolResult {
+  const t0 = performance.now();
+  const ms = (): number => performance.now() - t0;
   switch (task.kind) {
     case 'ping':
       return { kind: 'pong', threadId };
     case 'pipeline': {
-      const t0 = performance.now();
       const result = runPipeline(task.raw, { model: task.options.model, seed: task.options.seed, contamination: task.options.contamination });
-      return { kind: 'pipeline', result, worker_ms: performance.now() - t0 };
+      return { kind: 'pipeline', result, worker_ms: ms() };
     }
     case 'prepare': {
       const { model, seed, contamination } = task.options;
-      return { kind: 'prepared', prepared: sharePrepared(prepare(task.raw, { model, seed, contamination })) };
+      const prepared = sharePrepared(prepare(task.raw, { model, seed, contamination }));
+      return { kind: 'prepared', prepared, ms: ms() };
     }
     case 'cv': {
       const p = task.prepared;
       const { preds, importance } = cvFit(p.data, p.folds, p.grid[task.configIndex], task.configIndex, task.fold, p.options.seed);
-      return { kind: 'cv', preds, importance };
+      return { kind: 'cv', preds, importance, ms: ms() };
     }
     case 'select': {
       const p = task.prepared;
       const selection = select(p.data, p.folds, p.grid, task.preds, task.importances);
-      return { kind: 'selected', selection, finalTasks: finalTaskList(p, selection, task.forestParts) };
+      return { kind: 'selected', selection, finalTasks: finalTaskList(p, selection, task.forestParts), ms: ms() };
     }
     case 'final': {
       const p = task.prepared;
       const model = finalFit(p.data, p.grid[task.spec.member], p.options.seed, task.spec.treeRange);
-      return { kind: 'final', model: modelToBuffers(model) };
+      return { kind: 'final', model: modelToBuffers(model), ms: ms() };
     }
-    case 'randomization':
-      return { kind: 'randomization', check: randomization(task.prepared) };
+    case 'randomization': {
+      const check = randomization(task.prepared);
+      return { kind: 'randomization', check, ms: ms() };
+    }
     case 'finish': {
       const model = assembleFinal(task.selection, task.finalTasks, task.models.map(modelFromBuffers));
-      const t0 = performance.now();
       const result = finish(task.prepared, task.selection, model, task.trainMs, task.randomization);
-      return { kind: 'pipeline', result, worker_ms: performance.now() - t0 };
+      return { kind: 'pipeline', result, worker_ms: ms() };
     }
     default:
       throw new Error(`unknown task kind ${JSON.stringify((task as { kind?: unknown }).kind)}`);

@@ -2,9 +2,10 @@
  * One request = one job on the worker pool, run as the pipeline's steps so both cores work on it:
  *
  *   prepare            1 task      encode + folds + grid; binned columns come back in SharedArrayBuffers
- *   cv                 G x 3 tasks every (configuration, fold) fit, all queued at once
+ *   cv                 G x 3 tasks every (configuration, fold) fit, all queued at once, longest first
  *   select             1 task      mean out-of-fold Qini -> chosen configuration(s), final-fit task list
- *   final              k tasks     the chosen model refit on all rows; a forest split in POOL_SIZE tree ranges
+ *   final              k tasks     the chosen model refit on all rows, longest first; a forest split in
+ *                                  2 x POOL_SIZE tree ranges (packs evenly beside a blend's T-learner)
  *   randomization      1 task      issue-4 treatment-predictability check, queued after the CV tasks
  *                                  (needs only the prepared data: fills a worker that would idle at the
  *                                  end of CV / during select; awaited by finish)
@@ -26,7 +27,8 @@ import type {
 import { datasetTransferList } from '../../schemas/task.js';
 import { setMaxListeners } from 'node:events';
 import { fail, JobTimeout } from '../errors.js';
-import type { RawDataset } from '../ml/types.js';
+import type { FinalTaskSpec } from '../ml/pipeline.js';
+import type { ModelConfig, RawDataset } from '../ml/types.js';
 import type { PoolService } from './pool.js';
 
 export interface JobTimings {
@@ -36,9 +38,21 @@ export interface JobTimings {
   select_ms: number;
   final_ms: number;
   finish_ms: number;
+  /** Wait for the randomization task after the final fits (0 when it finished earlier). */
+  rand_wait_ms: number;
   /** CV fits run. */
   cv_tasks: number;
   final_tasks: number;
+  /**
+   * Time inside the workers per phase, summed over the phase's tasks (cpu_x_ms / x_ms = average busy
+   * threads in phase x; the randomization task runs beside CV / select / final).
+   */
+  cpu_prepare_ms: number;
+  cpu_cv_ms: number;
+  cpu_select_ms: number;
+  cpu_final_ms: number;
+  cpu_randomization_ms: number;
+  cpu_finish_ms: number;
 }
 
 export interface JobOutcome {
@@ -85,6 +99,21 @@ export async function runUpliftJob(
   }
 }
 
+/**
+ * Relative cost of one fit of `config`, only to order tasks (longest first). Measured on lab data
+ * (bench/e2e.mjs logs, 50k - 1M rows): a T-learner fold fit costs about 1.5 x a 100-tree forest's.
+ */
+function costEstimate(config: ModelConfig): number {
+  if (config.family === 't_learner') return 150 + config.nIter;
+  return config.nTrees * Math.min(1, config.sampleFraction * 2);
+}
+
+/** Relative cost of a final-fit task: a forest part by its tree count, a T-learner as a whole fit. */
+function finalCost(spec: FinalTaskSpec): number {
+  if (spec.treeRange) return (spec.treeRange[1] - spec.treeRange[0]) * Math.min(1, (spec.config as { sampleFraction: number }).sampleFraction * 2);
+  return costEstimate(spec.config);
+}
+
 function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signal: AbortSignal): Promise<JobOutcome> {
   return pool.job(async (run) => {
     const t0 = performance.now();
@@ -96,38 +125,82 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
       return Math.round(d);
     };
 
-    const { prepared } = await run<PrepareResult>({ kind: 'prepare', raw, options }, { transferList: datasetTransferList(raw), signal });
+    const { prepared, ms: prepareCpu } = await run<PrepareResult>({ kind: 'prepare', raw, options }, { transferList: datasetTransferList(raw), signal });
     const prepare_ms = lap();
 
+    // CV: every (configuration, fold) fit queued at once, longest first (Piscina's queue is FIFO), so the
+    // short tasks fill the cores at the end of the phase instead of one long fit running alone.
     let k = 0;
     for (let i = 0; i < prepared.folds.length; i++) if (prepared.folds[i] + 1 > k) k = prepared.folds[i] + 1;
-    const cvJobs: Promise<CvResult>[] = [];
+    const cvSpecs: { configIndex: number; fold: number; cost: number }[] = [];
     for (let i = 0; i < prepared.grid.length; i++) {
-      for (let f = 0; f < k; f++) cvJobs.push(run<CvResult>({ kind: 'cv', prepared, configIndex: i, fold: f }, { signal }));
+      for (let f = 0; f < k; f++) cvSpecs.push({ configIndex: i, fold: f, cost: costEstimate(prepared.grid[i]) });
     }
+    const order = cvSpecs.map((_, j) => j).sort((a, b) => cvSpecs[b].cost - cvSpecs[a].cost || a - b);
+    const cvOut: CvResult[] = new Array(cvSpecs.length);
+    const cvJobs = order.map((j) =>
+      run<CvResult>({ kind: 'cv', prepared, configIndex: cvSpecs[j].configIndex, fold: cvSpecs[j].fold }, { signal }).then((r) => {
+        cvOut[j] = r;
+      }),
+    );
+    // The randomization check is needed only by finish: queued last, it fills the cores that would idle
+    // at the end of CV and during select (one task).
     const randJob = run<RandomizationResult>({ kind: 'randomization', prepared }, { signal });
     // Not awaited until finish; a failure there must not become an unhandled rejection meanwhile.
     randJob.catch(() => undefined);
-    const cvOut = await Promise.all(cvJobs);
+    await Promise.all(cvJobs);
     const preds = prepared.grid.map((_, i) => cvOut.slice(i * k, (i + 1) * k).map((r) => r.preds));
     const importances = prepared.grid.map((_, i) => cvOut.slice(i * k, (i + 1) * k).map((r) => r.importance));
     const cv_ms = lap();
 
-    const { selection, finalTasks } = await run<SelectResult>({ kind: 'select', prepared, preds, importances, forestParts: pool.size }, { signal });
+    // Forests are split into 2 x POOL_SIZE tree ranges (any split gives the same forest), so a blend's
+    // single T-learner task and the forest parts pack onto the cores evenly.
+    const { selection, finalTasks, ms: selectCpu } = await run<SelectResult>(
+      { kind: 'select', prepared, preds, importances, forestParts: 2 * pool.size },
+      { signal },
+    );
     const select_ms = lap();
 
-    const models = (await Promise.all(finalTasks.map((spec) => run<FinalResult>({ kind: 'final', prepared, spec }, { signal })))).map((r) => r.model);
+    // Final fits, longest first (T-learners are one task each; forest parts are small); models are kept
+    // in finalTasks order for assembleFinal.
+    const finalOut: FinalResult[] = new Array(finalTasks.length);
+    const finalOrder = finalTasks.map((_, j) => j).sort((a, b) => finalCost(finalTasks[b]) - finalCost(finalTasks[a]) || a - b);
+    await Promise.all(
+      finalOrder.map((j) =>
+        run<FinalResult>({ kind: 'final', prepared, spec: finalTasks[j] }, { signal }).then((r) => {
+          finalOut[j] = r;
+        }),
+      ),
+    );
+    const models = finalOut.map((r) => r.model);
     const final_ms = lap();
 
     const trainMs = performance.now() - t0;
-    const { check: randomization } = await randJob;
+    const { check: randomization, ms: randomizationCpu } = await randJob;
+    const rand_wait_ms = lap();
     const out = await run<PipelineTaskResult>({ kind: 'finish', prepared, selection, finalTasks, models, trainMs, randomization }, { signal });
     const finish_ms = lap();
 
+    const sum = (xs: (number | undefined)[]): number => Math.round(xs.reduce<number>((a, x) => a + (x ?? 0), 0));
     return {
       result: out.result,
       job_ms: Math.round(performance.now() - t0),
-      timings: { prepare_ms, cv_ms, select_ms, final_ms, finish_ms, cv_tasks: cvJobs.length, final_tasks: finalTasks.length },
+      timings: {
+        prepare_ms,
+        cv_ms,
+        select_ms,
+        final_ms,
+        rand_wait_ms,
+        finish_ms,
+        cv_tasks: cvSpecs.length,
+        final_tasks: finalTasks.length,
+        cpu_prepare_ms: sum([prepareCpu]),
+        cpu_cv_ms: sum(cvOut.map((r) => r.ms)),
+        cpu_select_ms: sum([selectCpu]),
+        cpu_final_ms: sum(finalOut.map((r) => r.ms)),
+        cpu_randomization_ms: sum([randomizationCpu]),
+        cpu_finish_ms: sum([out.worker_ms]),
+      },
     };
   });
 }

@@ -23,6 +23,6 @@ t.test('the job spread over tasks gives exactly runPipeline-on-one-thread scores
     t.same(body.model.cv.map((c: { config: string }) => c.config), ref.model.cv.map((c) => c.config), `${model}: same CV table`);
     const kinds = runner.tasks.map((x) => x.kind);
     t.equal(kinds.filter((k) => k === 'cv').length, ref.model.cv.filter((c) => !c.config.startsWith('blend')).length * 3, `${model}: one cv task per configuration and fold`);
-    if (ref.model.type === 'uplift_rf') t.equal(kinds.filter((k) => k === 'final').length, 2, 'forest final fit split across the 2 workers');
+    if (ref.model.type === 'uplift_rf') t.equal(kinds.filter((k) => k === 'final').length, 4, 'forest final fit split into 2 x 2 workers tree ranges');
   }
 });
