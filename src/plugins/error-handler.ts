@@ -8,6 +8,7 @@
  * - Anything else is a bug: 500 with a generic message; the cause is logged with the request id. A 4xx
  *   from some other library keeps its status but gets a generic code.
  * - Retry-After is set for 429/503 when the error knows it.
+ * - An error answered before the request body was fully received closes the connection.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -133,6 +134,9 @@ export const errorHandlerPlugin = globalPlugin(async function errors(app: Fastif
     }
     const status = e.statusCode ?? 400;
     if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
+    // Refused before the whole body arrived (401, 429, 503 before parsing, 413 over BODY_LIMIT): close the
+    // connection after the answer rather than read and discard the rest of a possibly huge body.
+    if (!request.raw.complete) reply.header('connection', 'close');
     if (status === 401) {
       // One body for every authentication failure, whatever the cause.
       reply.code(401).send(errorBody(401, 'UPLIFT_UNAUTHORIZED', UNAUTHORIZED_MESSAGE));
