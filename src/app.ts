@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
-import { fail, MalformedJson } from './errors.js';
+import { fail, MalformedJson, ShuttingDown } from './errors.js';
 import type { KeyStore } from './keys/store.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
@@ -64,7 +64,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Fastify's own per-request lines are off; the onResponse hook below writes one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // Requests arriving during shutdown get our own 503 UPLIFT_SHUTTING_DOWN (JSON shape, Retry-After) from
+    // the onRequest hook below instead of Fastify's bare 503.
+    return503OnClosing: false,
     ajv: {
       // Strict JSON types: "1" is not 1, nothing is silently coerced or removed; stop at the first error
       // (allErrors would let a hostile body make the validator collect millions of errors).
@@ -94,6 +96,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', (request, reply, done) => {
     request.job = { marks: {}, start: performance.now() };
     reply.header('x-request-id', request.id);
+    // Shutting down: no new work (health and readiness probes still answer; /ready says 503 itself).
+    if (app.pool?.closing && request.url !== '/health' && request.url !== '/ready') {
+      done(fail(ShuttingDown, 'The service is shutting down and accepts no new work; retry in a few seconds', undefined, 5));
+      return;
+    }
     done();
   });
   // Time marks: body read + JSON parse (preValidation), schema validation (preHandler), serialization (onSend).
