@@ -116,7 +116,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   // One log line per request: who, how many rows, which model, how long. Never headers or secrets.
   app.addHook('onResponse', (request, reply, done) => {
-    const url = request.routeOptions.url ?? (request.url.length > 200 ? `${request.url.slice(0, 200)}...` : request.url);
+    // The route pattern, or for unknown routes the path without its query string (a client might put
+    // anything there, credentials included), shortened.
+    const path = request.url.split('?')[0];
+    const url = request.routeOptions.url ?? (path.length > 200 ? `${path.slice(0, 200)}...` : path);
     request.log.info(
       {
         method: request.method,
