@@ -76,6 +76,7 @@ export const Heterogeneity = Type.Object({
   slope_se: NumberOrNull,
   test: Type.String(),
   fold_p_values: Type.Array(Type.Number()),
+  candidate_p_values: Type.Optional(Type.Array(Type.Number())),
 });
 
 export const RandomizationCheck = Type.Object({

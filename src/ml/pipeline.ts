@@ -32,13 +32,13 @@ import type {
   PipelineResult,
   RawDataset,
 } from './types.js';
-import { deriveSeed } from './rng.js';
+import { createRng, deriveSeed } from './rng.js';
 import { encode, type EncodeOptions } from './data/encode.js';
 import { stratifiedFolds, foldRows, DEFAULT_FOLDS } from './eval/folds.js';
 import { qiniAucScoreOfRows } from './eval/qini.js';
 import { summarize, conversionRates } from './eval/summary.js';
 import { interpret } from './eval/interpret.js';
-import { ateWithInterval, crossFitHeterogeneityTest, type CrossFitHeterogeneityResult } from './eval/stats.js';
+import { ateWithInterval, crossFitHeterogeneityTest, crossFitRawPValue, withCandidates, type CrossFitHeterogeneityResult } from './eval/stats.js';
 import { buildEvaluation, randomizationCheck, type Evaluation, type RandomizationCheck, type Warning } from './eval/trust.js';
 import { AveragedModel, describeConfig, fitModel, gridFor, hyperparameters, mergeModelParts } from './models.js';
 import { UpliftForest } from './forest/forest.js';
@@ -101,6 +101,60 @@ export function cvTaskSeed(seed: number, configIndex: number, fold: number): num
 }
 
 /**
+ * Cross-validation fits train on at most this many rows (issue 5): on very large campaigns a seeded
+ * sample of the fold's training rows, stratified by treatment x outcome and the same for every
+ * configuration of that fold. The held-out fold is still predicted in full, so out-of-fold scores, the
+ * Qini of model selection and the out-of-fold evaluation cover every row, and the final model is fitted
+ * on all rows. No effect below 225 000 rows (3 folds). Measured in docs/performance.md.
+ */
+export const CV_MAX_TRAIN_ROWS = 150_000;
+export const CV_SAMPLE_SEED_KEY = 0x0c5a3b;
+
+/**
+ * At most `max` of `train` (ascending row indices), returned ascending: per stratum 2 t + y,
+ * floor(max * stratum count / train.length) rows picked by a partial Fisher-Yates shuffle with
+ * createRng(seed). `train` itself when it has at most `max` rows.
+ */
+export function capTrainRows(train: Uint32Array, t: Uint8Array, y: Uint8Array, max: number, seed: number): Uint32Array {
+  const n = train.length;
+  if (!(max > 0) || n <= max) return train;
+  const counts = new Int32Array(4);
+  for (let j = 0; j < n; j++) counts[t[train[j]] * 2 + y[train[j]]]++;
+  const start = new Int32Array(5);
+  for (let s = 0; s < 4; s++) start[s + 1] = start[s] + counts[s];
+  // positions in `train`, grouped by stratum (ascending within each)
+  const members = new Uint32Array(n);
+  const fill = start.slice(0, 4);
+  for (let j = 0; j < n; j++) members[fill[t[train[j]] * 2 + y[train[j]]]++] = j;
+  const keep = new Uint8Array(n);
+  const rng = createRng(seed);
+  let total = 0;
+  for (let s = 0; s < 4; s++) {
+    const a = start[s];
+    const m = counts[s];
+    const q = Math.floor((max * m) / n);
+    for (let j = 0; j < q; j++) {
+      const r = j + rng.int(m - j);
+      const tmp = members[a + j];
+      members[a + j] = members[a + r];
+      members[a + r] = tmp;
+      keep[members[a + j]] = 1;
+    }
+    total += q;
+  }
+  const out = new Uint32Array(total);
+  let o = 0;
+  for (let j = 0; j < n; j++) if (keep[j]) out[o++] = train[j];
+  return out;
+}
+
+/** The rows a CV fit of fold `fold` trains on and predicts (capTrainRows applied to the training rows). */
+export function cvFoldRows(data: BinnedDataset, folds: Uint8Array, fold: number, seed: number): { train: Uint32Array; test: Uint32Array } {
+  const { train, test } = foldRows(folds, fold);
+  return { train: capTrainRows(train, data.treatment, data.outcome, CV_MAX_TRAIN_ROWS, deriveSeed(seed, CV_SAMPLE_SEED_KEY, fold)), test };
+}
+
+/**
  * Fits grid configuration `configIndex` on the rows outside fold `fold` and returns its predictions
  * (uncorrected p_t - p_c) for the fold's rows, in ascending row order.
  */
@@ -112,7 +166,7 @@ export function cvTask(
   fold: number,
   seed: number,
 ): Float64Array {
-  const { train, test } = foldRows(folds, fold);
+  const { train, test } = cvFoldRows(data, folds, fold, seed);
   const model = fitModel(data, train, config, cvTaskSeed(seed, configIndex, fold));
   return model.predict(data, test);
 }
@@ -136,7 +190,7 @@ export function cvFit(
   fold: number,
   seed: number,
 ): CvFit {
-  const { train, test } = foldRows(folds, fold);
+  const { train, test } = cvFoldRows(data, folds, fold, seed);
   const model = fitModel(data, train, config, cvTaskSeed(seed, configIndex, fold));
   const preds = model.predict(data, test);
   const importance = model instanceof UpliftForest ? heldOutSplitImportance(model.treeList, data, test, preds) : null;
@@ -156,6 +210,11 @@ export interface Selection {
    * (T-learner, or importances not given to select). finish() reports it instead of the final model's.
    */
   memberImportance: (Float64Array | null)[];
+  /**
+   * Per candidate (model.cv order): the unadjusted out-of-fold heterogeneity p-value (crossFitRawPValue);
+   * finish() tests heterogeneity over all of them (stats.ts withCandidates). Optional for older callers.
+   */
+  candidateP?: number[];
 }
 
 /** Number of folds present in `folds` (max id + 1). */
@@ -252,7 +311,17 @@ export function select(
     }
     return sum;
   });
-  return { bestIndex, members: chosen.members, cv, oof, memberImportance };
+  // Every candidate's out-of-fold heterogeneity p-value (only its scores are needed, so here, once).
+  const candOof = new Float64Array(data.n);
+  const candidateP = candidates.map((c) => {
+    for (let f = 0; f < k; f++) {
+      const rows = tests[f];
+      const p = c.preds[f];
+      for (let j = 0; j < rows.length; j++) candOof[rows[j]] = p[j];
+    }
+    return crossFitRawPValue(data.treatment, data.outcome, candOof);
+  });
+  return { bestIndex, members: chosen.members, cv, oof, memberImportance, candidateP };
 }
 
 export function finalSeed(seed: number): number {
@@ -363,8 +432,10 @@ export function calibrateScores(
   candidates: number,
   raw: Float64Array,
   apply: boolean,
+  candidateP?: readonly number[],
 ): { scores: Float64Array; calibration: Calibration } {
-  const test = crossFitHeterogeneityTest(data.treatment, data.outcome, oof, folds, candidates);
+  const chosenTest = crossFitHeterogeneityTest(data.treatment, data.outcome, oof, folds, candidates);
+  const test = candidateP && candidateP.length === candidates ? withCandidates(chosenTest, candidateP) : chosenTest;
   const rates = conversionRates(data.treatment, data.outcome);
   const center = rates.treatment_cr - rates.control_cr;
   const lcb =
@@ -419,6 +490,7 @@ export function finish(
     selection.cv.length,
     model.predict(data),
     prepared.calibrate,
+    selection.candidateP,
   );
   const s = summarize(data.treatment, data.outcome, raw, options.contamination);
   const ate = ateWithInterval(data.treatment, data.outcome, options.contamination);

@@ -6,7 +6,9 @@ import {
   aucScore,
   evaluationDeciles,
   crossFitHeterogeneityTest,
+  crossFitRawPValue,
   heterogeneityTest,
+  withCandidates,
   invertSmall,
   normalCdf,
   normalSf,
@@ -347,3 +349,59 @@ t.test('crossFitHeterogeneityTest: doubled slope variance, Bonferroni and fold p
   const flat = crossFitHeterogeneityTest(tr, y, new Float64Array(n), folds);
   tt.same([flat.p_value, flat.significant, flat.slope], [1, false, null], 'constant scores are untestable');
 });
+
+t.test('withCandidates: Bonferroni over the candidates, by hand; never above the chosen p', async (tt) => {
+  const chosen = { p_value: 0.3, significant: false, slope: 1.5, slope_se: 0.9, test: 'x', fold_p_values: [0.2, 0.4, 0.5] };
+  const g = withCandidates(chosen, [0.1, 0.004, 0.2]);
+  close(tt, g.p_value, 0.012, 1e-15, '3 x 0.004');
+  tt.equal(g.significant, true);
+  tt.same([g.slope, g.slope_se, g.fold_p_values], [1.5, 0.9, [0.2, 0.4, 0.5]], 'slope and fold p-values stay the chosen ones');
+  tt.same(g.candidate_p_values, [0.1, 0.004, 0.2]);
+  tt.match(g.test, /Bonferroni over the 3 candidate/);
+  tt.equal(withCandidates({ ...chosen, p_value: 0.006 }, [0.1, 0.004, 0.2]).p_value, 0.006, 'capped at the chosen adjusted p');
+  tt.equal(withCandidates(chosen, [0.9, 0.8]).p_value, 0.3, 'min(1, 2 x 0.8) capped by the chosen 0.3');
+  tt.equal(withCandidates(chosen, []), chosen, 'no candidates: unchanged');
+  // crossFitRawPValue x G = crossFitHeterogeneityTest(..., G)
+  const { tr, y, s, folds } = crossFitNull(7, 1500, 20);
+  close(tt, Math.min(1, 5 * crossFitRawPValue(tr, y, s)), crossFitHeterogeneityTest(tr, y, s, folds, 5).p_value, 1e-15, 'raw x 5');
+  tt.equal(crossFitRawPValue(tr, y, new Float64Array(tr.length)), 1, 'untestable: 1');
+});
+
+t.test('the candidates test keeps its level on cross-fitted null data with 3 correlated candidates', async (tt) => {
+  const reps = 200;
+  let rej = 0, below = 0;
+  for (let r = 0; r < reps; r++) {
+    const base = crossFitNull(5000 + r, 3000, 50);
+    // three noise-fitting candidates on the same rows: 50 bins, and 25 / 10 bins of the same feature
+    const cands = [50, 25, 10].map((b) => (b === 50 ? base.s : coarsen(base, b)));
+    const ps = cands.map((c) => crossFitRawPValue(base.tr, base.y, c));
+    // choose by the data, in the least favourable way: the candidate with the smallest p-value
+    let best = 0;
+    for (let k = 1; k < 3; k++) if (ps[k] < ps[best]) best = k;
+    const chosen = crossFitHeterogeneityTest(base.tr, base.y, cands[best], base.folds, 3);
+    const g = withCandidates(chosen, ps);
+    if (g.significant) rej++;
+    if (g.p_value < 0.5) below++;
+  }
+  tt.ok(rej / reps <= 0.06, `rejection rate ${rej / reps} at 5 %`);
+  tt.ok(below / reps > 0.1, `not degenerate: share of p < 0.5 = ${below / reps}`);
+});
+
+/**
+ * A coarser candidate from the same cross-fitted scores: within each fold, rows ranked by their score
+ * are cut into `bins` equal groups, each scored by its group's mean score (so candidates are strongly
+ * correlated, as grid configurations are).
+ */
+function coarsen(d: ReturnType<typeof crossFitNull>, bins: number): Float64Array {
+  const n = d.tr.length;
+  const s = new Float64Array(n);
+  for (let k = 0; k < 3; k++) {
+    const rows: number[] = [];
+    for (let i = 0; i < n; i++) if (d.folds[i] === k) rows.push(i);
+    rows.sort((a, b) => d.s[a] - d.s[b] || a - b);
+    const sum = new Float64Array(bins), cnt = new Float64Array(bins);
+    rows.forEach((i, j) => { const g = Math.floor((j * bins) / rows.length); sum[g] += d.s[i]; cnt[g]++; });
+    rows.forEach((i, j) => { const g = Math.floor((j * bins) / rows.length); s[i] = sum[g] / cnt[g]; });
+  }
+  return s;
+}

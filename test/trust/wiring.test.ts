@@ -52,7 +52,16 @@ t.test('runPipeline carries evaluation, warnings and model.calibration, all cons
   const het = crossFitHeterogeneityTest(raw.treatment, raw.outcome, r.oof, r.folds, r.model.cv.length);
   t.equal(ev.heterogeneity.significant, het.significant);
   t.equal(ev.heterogeneity.significant, r.calibration.test.significant);
-  t.ok(Math.abs(ev.heterogeneity.p_value - het.p_value) <= 1e-3 * het.p_value + 1e-300, `p ${ev.heterogeneity.p_value} vs ${het.p_value}`);
+  // p-value: Bonferroni over every candidate's out-of-fold scores, never above the chosen one's own
+  const G = r.model.cv.length;
+  const cand = r.calibration.test.candidate_p_values ?? [];
+  t.equal(cand.length, G, 'one p-value per candidate');
+  t.ok(cand.some((p) => Math.abs(p * G - het.p_value) <= 1e-12 * G), 'the chosen candidate is among them');
+  const global = Math.min(1, G * Math.min(...cand));
+  t.ok(Math.abs(r.calibration.test.p_value - global) <= 1e-15, 'G x the smallest');
+  t.ok(r.calibration.test.p_value <= het.p_value, 'never above the chosen candidate\'s adjusted p-value');
+  t.ok(Math.abs(ev.heterogeneity.p_value - global) <= 1e-3 * global + 1e-300, `p ${ev.heterogeneity.p_value} vs ${global} (4 significant digits)`);
+  t.equal(ev.heterogeneity.candidate_p_values?.length, G);
   t.ok(ev.heterogeneity.significant, 'real heterogeneity found');
   t.notOk(r.warnings.some((w) => w.code === 'NO_HETEROGENEITY'));
   t.notMatch(r.interpretation, /not supported/);

@@ -266,6 +266,11 @@ export function heterogeneityTest(
 export interface CrossFitHeterogeneityResult extends HeterogeneityResult {
   /** Raw one-sided p-value of the BLP test within each fold (fold id order; 1 if untestable there). */
   fold_p_values: number[];
+  /**
+   * Optional (withCandidates): the unadjusted pooled p-value (crossFitRawPValue) of every candidate
+   * configuration model selection compared, in model.cv order.
+   */
+  candidate_p_values?: number[];
 }
 
 /** Variance inflation of the pooled cross-fitted BLP statistic (see crossFitHeterogeneityTest). */
@@ -333,6 +338,43 @@ export function crossFitHeterogeneityTest(
   const se = pooled.slope_se * Math.sqrt(CROSS_FIT_VARIANCE_FACTOR);
   const pValue = Math.min(1, normalSf(pooled.slope / se) * G);
   return { p_value: pValue, significant: pValue < 0.05, slope: pooled.slope, slope_se: se, test, fold_p_values: foldP };
+}
+
+/**
+ * The unadjusted one-sided p-value of crossFitHeterogeneityTest's pooled statistic (HC1 slope variance
+ * doubled) for one set of out-of-fold scores; 1 when untestable. crossFitHeterogeneityTest(..., G)
+ * returns min(1, G x this) for the same scores.
+ */
+export function crossFitRawPValue(t: ArrayLike<number>, y: ArrayLike<number>, oofScore: ArrayLike<number>): number {
+  const h = heterogeneityTest(t, y, oofScore);
+  if (h.slope === null || h.slope_se === null) return 1;
+  return normalSf(h.slope / (h.slope_se * Math.sqrt(CROSS_FIT_VARIANCE_FACTOR)));
+}
+
+/**
+ * The heterogeneity decision over all G candidates model selection compared (Bonferroni's global test):
+ * p = min(1, G x min_g p_g), p_g = crossFitRawPValue of candidate g's out-of-fold scores. Valid for
+ * H0 "no candidate's out-of-fold ranking carries information on the uplift" whichever candidate was
+ * chosen (P(min_g p_g <= a / G) <= sum_g P(p_g <= a / G) <= a), and never larger than the chosen
+ * candidate's own Bonferroni-adjusted p-value (`chosen.p_value`, which is G x one of the p_g), so it
+ * keeps that test's level with more power when selection by Qini did not pick the candidate with the
+ * strongest out-of-fold signal. slope / slope_se / fold_p_values stay the chosen candidate's.
+ */
+export function withCandidates(chosen: CrossFitHeterogeneityResult, candidateP: readonly number[]): CrossFitHeterogeneityResult {
+  const G = candidateP.length;
+  if (G === 0) return chosen;
+  let min = 1;
+  for (const p of candidateP) if (p < min) min = p;
+  const p = Math.min(1, chosen.p_value, min * G);
+  return {
+    ...chosen,
+    p_value: p,
+    significant: p < 0.05,
+    test:
+      `${BLP_TEST_NAME}; pooled over the cross-fitted folds with the slope variance doubled; p-value: ` +
+      `Bonferroni over the ${G} candidate configurations' out-of-fold scores (${G} x the smallest); slope: the chosen candidate's`,
+    candidate_p_values: [...candidateP],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -288,6 +288,7 @@ export function buildEvaluation(input: EvaluationInput): { evaluation: Evaluatio
       slope_se: het.slope_se === null ? null : roundP(het.slope_se),
       test: het.test,
       fold_p_values: het.fold_p_values.map(roundP),
+      ...(het.candidate_p_values ? { candidate_p_values: het.candidate_p_values.map(roundP) } : {}),
     },
     randomization_check: { auc: round4(rand.auc), null_se: round4(rand.null_se), flagged: rand.flagged },
   };
