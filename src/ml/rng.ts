@@ -24,14 +24,24 @@ export function createRng(seed: number): Rng {
   return { next, int: (n: number) => Math.floor(next() * n) };
 }
 
-/** Mixes a seed with integer keys into a new 32-bit seed (splitmix32-style finaliser). */
+/** murmur3's 32-bit finaliser: a bijection that spreads every input bit over the output. */
+function fmix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Mixes a seed with integer keys into a new 32-bit seed. The seed and every key are each passed through
+ * the finaliser before they are combined, so nearby inputs such as (42, 1) and (43, 0) do not collide
+ * (a plain `seed ^ key` would make those two streams identical).
+ */
 export function deriveSeed(seed: number, ...keys: number[]): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
-  for (const k of keys) {
-    h = Math.imul(h ^ (k >>> 0), 0x85ebca6b) >>> 0;
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35) >>> 0;
-    h ^= h >>> 16;
-  }
+  let h = fmix32((seed >>> 0) ^ 0x9e3779b9);
+  for (const k of keys) h = fmix32((h + 0x632be5ab) ^ fmix32((k >>> 0) + 0x7f4a7c15));
   return h >>> 0;
 }
