@@ -163,3 +163,99 @@ t.test('contamination divides scores and ATE by (1 - c); the ranking is kept', a
   if (distinct(a) === distinct(b)) t.same(b.details.map((d) => d.uplift_decile), a.details.map((d) => d.uplift_decile), 'same deciles');
   else t.pass(`tie structure changed by rounding (${distinct(a)} vs ${distinct(b)} distinct scores); deciles may differ`);
 });
+
+type Issue4 = Resp & {
+  model: { type: string; seed: number; cv: Array<{ config: string; mean_qini: number | null; fold_qini: Array<number | null> }>; train_ms: number; calibration: { applied: boolean; slope: number; center: number; method: string } };
+  feature_importance: Array<{ feature: string; importance: number }>;
+  evaluation: {
+    qini_coefficient: number | null;
+    qini_curve: Array<{ fraction: number; incremental_conversions: number; random: number }>;
+    deciles: Array<{ decile: number; n_customers: number; n_treated: number; n_control: number; predicted_uplift: number; observed_uplift: number | null; observed_uplift_se: number | null }>;
+    ate: { estimate: number; ci95: [number, number] };
+    heterogeneity: { p_value: number; significant: boolean; slope: number | null; slope_se: number | null; test: string; fold_p_values: number[]; candidate_p_values?: number[] };
+    randomization_check: { auc: number; null_se: number; flagged: boolean };
+  };
+  warnings: Array<{ code: string; message: string }>;
+};
+
+/** The issue-4 blocks: present, serialized in full, and consistent with the request and the SPEC fields. */
+function checkTrust(t: Tap.Test, body: Issue4, req: { rows: Array<{ treatment: number; outcome: number }> }): void {
+  const n = req.rows.length;
+  const nTreated = req.rows.filter((r) => r.treatment === 1).length;
+  const ev = body.evaluation;
+  t.ok(ev, 'evaluation present');
+  t.same(Object.keys(ev).sort(), ['ate', 'deciles', 'heterogeneity', 'qini_coefficient', 'qini_curve', 'randomization_check']);
+  t.equal(ev.deciles.reduce((s, d) => s + d.n_customers, 0), n, 'evaluation.deciles n sums to n');
+  t.equal(ev.deciles.reduce((s, d) => s + d.n_treated, 0), nTreated, 'treated rows sum to the treated count');
+  t.ok(ev.deciles.every((d) => d.n_treated + d.n_control === d.n_customers), 'treated + control = customers per decile');
+  t.ok(ev.deciles.every((d, i) => i === 0 || d.decile > ev.deciles[i - 1].decile), 'ascending deciles');
+  t.ok(ev.deciles.every((d) => 'observed_uplift' in d && 'observed_uplift_se' in d && 'predicted_uplift' in d), 'decile fields serialized');
+  t.ok(ev.deciles.every((d, i) => i === 0 || d.predicted_uplift >= ev.deciles[i - 1].predicted_uplift - 1e-4), 'predicted uplift rises with the decile');
+  t.ok(ev.qini_curve.length >= 21, 'qini curve at least every 5 %');
+  t.same(ev.qini_curve.map((p) => p.fraction), Array.from({ length: 21 }, (_, k) => Math.round(k * 5) / 100));
+  t.same([ev.qini_curve[0].incremental_conversions, ev.qini_curve[0].random], [0, 0], 'starts at 0');
+  const end = ev.qini_curve[20];
+  t.ok(Math.abs(end.incremental_conversions - end.random) < 1e-3, 'ends on the random line');
+  t.ok(Math.abs(ev.ate.estimate - body.average_treatment_effect) <= 1e-4, 'evaluation.ate = average_treatment_effect');
+  t.ok(ev.ate.ci95.length === 2 && ev.ate.ci95[0] <= ev.ate.estimate && ev.ate.estimate <= ev.ate.ci95[1], 'ci95 brackets the estimate');
+  const h = ev.heterogeneity;
+  t.ok(h.p_value >= 0 && h.p_value <= 1 && typeof h.significant === 'boolean' && typeof h.test === 'string');
+  t.equal(h.fold_p_values.length, 3);
+  t.equal(h.candidate_p_values?.length, body.model.cv.length, 'one p-value per candidate in model.cv');
+  const uniform = /targeting by decile is not supported by this data/.test(body.interpretation);
+  t.equal(uniform, !h.significant, 'the interpretation says uniform exactly when the test is not significant');
+  t.equal(body.warnings.some((w) => w.code === 'NO_HETEROGENEITY'), !h.significant, 'NO_HETEROGENEITY warning likewise');
+  t.match(body.interpretation, /ATE [+-]\d\.\d{3}, 95% CI [+-]\d\.\d{3} to [+-]\d\.\d{3}/, 'the ATE quoted with its interval');
+  const r = ev.randomization_check;
+  t.ok(r.auc >= 0 && r.auc <= 1 && r.null_se > 0);
+  t.equal(body.warnings.some((w) => w.code === 'TREATMENT_PREDICTABLE'), r.flagged);
+  t.ok(body.warnings.every((w) => typeof w.code === 'string' && w.message.length > 10), 'warnings have code and message');
+  const fi = body.feature_importance;
+  const total = fi.reduce((s, f) => s + f.importance, 0);
+  t.ok(fi.length > 0 && (Math.abs(total - 1) < 1e-3 || fi.every((f) => f.importance === 0)), `importance sums to 1 (4-decimal rounding), or all 0 when the model made no split: ${JSON.stringify(fi)}`);
+  t.ok(fi.every((f, i) => i === 0 || f.importance <= fi[i - 1].importance), 'importance descending');
+  const c = body.model.calibration;
+  t.ok(c && c.applied === true && c.slope >= 0.05 && c.slope <= 1 && typeof c.method === 'string', 'model.calibration reported');
+  if (!h.significant) t.equal(c.slope, 0.05, 'no evidence of heterogeneity: minimum calibration slope');
+  t.ok(Number.isInteger(body.model.train_ms));
+}
+
+t.test('issue 4 blocks: evaluation, model, feature_importance, warnings', async (t) => {
+  const runner = await inProcessRunner();
+  const { app, headers } = await makeApp({ runner });
+  t.teardown(() => app.close());
+  // heterogeneous effect (treated customers under 40: +30 pp), randomized (alternating groups)
+  const rows = syntheticRows(1500, 9);
+  const res = await app.inject({ method: 'POST', url: URL, headers, payload: JSON.stringify({ rows, options: { seed: 4 } }) });
+  t.equal(res.statusCode, 200, res.statusCode === 200 ? '200' : res.body);
+  const body = res.json() as Issue4;
+  checkTrust(t, body, { rows });
+  t.ok(body.evaluation.heterogeneity.significant, `real heterogeneity found (p ${body.evaluation.heterogeneity.p_value})`);
+  t.notOk(body.evaluation.randomization_check.flagged, 'randomized groups: no TREATMENT_PREDICTABLE');
+  t.equal(body.feature_importance[0].feature, 'age', 'the driver ranks first');
+  const top = body.evaluation.deciles[body.evaluation.deciles.length - 1];
+  const bottom = body.evaluation.deciles[0];
+  t.ok(top.observed_uplift! > bottom.observed_uplift!, 'out of fold, the top decile did better than the bottom one');
+  t.ok(runner.tasks.some((x) => x.kind === 'randomization'), 'the randomization check ran as its own task');
+
+  // the spec's example (few rows): the blocks are there and consistent too
+  const req = exampleRequest();
+  const ex = await app.inject({ method: 'POST', url: URL, headers, payload: JSON.stringify(req) });
+  t.equal(ex.statusCode, 200);
+  checkTrust(t, ex.json() as Issue4, req);
+});
+
+t.test('issue 4: treatment that follows a feature raises TREATMENT_PREDICTABLE', async (t) => {
+  const { app, headers } = await makeApp({ runner: await inProcessRunner() });
+  t.teardown(() => app.close());
+  const rows = syntheticRows(1500, 10);
+  let s = 99;
+  const rnd = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  for (const r of rows) r.treatment = rnd() < ((r.features.age as number) < 40 ? 0.85 : 0.15) ? 1 : 0;
+  const res = await app.inject({ method: 'POST', url: URL, headers, payload: JSON.stringify({ rows, options: { seed: 4, model: 't_learner' } }) });
+  t.equal(res.statusCode, 200, res.statusCode === 200 ? '200' : res.body);
+  const body = res.json() as Issue4;
+  checkTrust(t, body, { rows });
+  t.ok(body.evaluation.randomization_check.flagged, `auc ${body.evaluation.randomization_check.auc}`);
+  t.match(body.warnings.find((w) => w.code === 'TREATMENT_PREDICTABLE')?.message ?? '', /randomized/);
+});
