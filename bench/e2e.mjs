@@ -183,6 +183,19 @@ async function main() {
       ['rows', ...PHASES.map(([, l]) => l), 'other', 'e2e'],
       results.map((r) => [fmtRows(r.rows), ...PHASES.map(([k]) => fmtMs(r.phases_median_ms[k])), fmtMs(r.other_ms), fmtMs(r.median_ms)]),
     ));
+    const CPU = [['cpu_prepare_ms', 'encode'], ['cpu_cv_ms', 'cv'], ['cpu_randomization_ms', 'randomization'], ['cpu_select_ms', 'select'], ['cpu_final_ms', 'final'], ['cpu_finish_ms', 'finish']];
+    if (results.some((r) => r.per_run[0]?.timings?.cpu_cv_ms !== undefined)) {
+      console.log('\nWorker time (ms inside worker tasks, median over runs) and pool use = worker time / (job wall time x pool threads)');
+      console.log(table(
+        ['rows', ...CPU.map(([, l]) => l), 'total', 'job wall', 'pool use'],
+        results.map((r) => {
+          const c = CPU.map(([k]) => median(r.per_run.map((x) => x.timings?.[k] ?? NaN)));
+          const total = c.reduce((a, b) => a + b, 0);
+          const job = median(r.per_run.map((x) => x.job_ms ?? NaN));
+          return [fmtRows(r.rows), ...c.map(fmtMs), fmtMs(total), fmtMs(job), `${Math.round((100 * total) / (job * (o.poolSize ?? r.pool_size ?? os.cpus().length)))} %`];
+        }),
+      ));
+    }
     if (o.json) writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: os.loadavg(), options: o, results }, null, 2));
   } finally {
     await srv.stop();
