@@ -4,9 +4,9 @@
  * signals); tests call buildApp() and use app.inject().
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
-import { fail, MalformedJson, ShuttingDown } from './errors.js';
+import { fail, MalformedJson, Overloaded, ShuttingDown } from './errors.js';
 import type { KeyStore } from './keys/store.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
@@ -20,6 +20,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** JOB_TIMEOUT_S (0 = no deadline). */
     jobTimeoutS: number;
+    /** Request-body bytes currently admitted on the scoring route (see MAX_BODY_BYTES_IN_FLIGHT). */
+    bodyBytesInFlight: () => number;
   }
   interface FastifyRequest {
     /** Facts about the job for the one log line per request. */
@@ -171,8 +173,32 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // The configured request limits (MAX_ROWS, MAX_FEATURES, MAX_ID_LENGTH, MAX_FEATURE_NAME_LENGTH) on the
   // scoring route: after parsing, before schema validation (see checkLimits).
   const limits = config.limits;
+  // Bodies admitted for reading at once (MAX_BODY_BYTES_IN_FLIGHT): job admission only counts jobs, so
+  // without this, many concurrent large uploads could all be buffered and parsed before any is refused.
+  // A request is charged its Content-Length (BODY_LIMIT when chunked) from preParsing until its response
+  // is finished or aborted; one request is always admitted when nothing else is in flight.
+  let bodyBytes = 0;
+  const admitBody = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const declared = Number(request.headers['content-length']);
+    const size = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, config.bodyLimit) : config.bodyLimit;
+    if (bodyBytes > 0 && bodyBytes + size > config.bodyBytesInFlight) {
+      throw fail(
+        Overloaded,
+        'Too many large request bodies are being processed; retry later',
+        { body_bytes_in_flight: bodyBytes, max_body_bytes_in_flight: config.bodyBytesInFlight },
+        app.pool.overloadedError().retryAfter,
+      );
+    }
+    bodyBytes += size;
+    reply.raw.once('close', () => {
+      bodyBytes -= size;
+    });
+  };
+  app.decorate('bodyBytesInFlight', () => bodyBytes);
   app.addHook('onRoute', (route) => {
     if (route.url !== UPLIFT_PATH || route.method !== 'POST') return;
+    const pre = route.preParsing;
+    route.preParsing = pre === undefined ? [admitBody] : [...(Array.isArray(pre) ? pre : [pre]), admitBody];
     const check = (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
       try {
         checkLimits(request.body, limits);

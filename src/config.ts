@@ -19,6 +19,11 @@ export interface Config {
   maxQueue: number;
   /** Largest accepted request body, bytes. */
   bodyLimit: number;
+  /**
+   * Request bodies (by Content-Length; BODY_LIMIT when chunked) admitted for reading at once, bytes: a
+   * scoring request that would pass it while another is in flight gets 503 before its body is read.
+   */
+  bodyBytesInFlight: number;
   /** Key store path (salted scrypt hashes only). */
   keysFile: string;
   /** Seconds a graceful shutdown waits for in-flight jobs before giving up. */
@@ -81,13 +86,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
   }
   const poolSize = intVar(env, 'POOL_SIZE', availableCores(), 1, 256);
+  const bodyLimit = intVar(env, 'BODY_LIMIT', DEFAULT_BODY_LIMIT, 1024, MAX_BODY_LIMIT);
   return {
     port: intVar(env, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
     logLevel,
     poolSize,
     maxQueue: intVar(env, 'MAX_QUEUE', 8, 0, 100_000),
-    bodyLimit: intVar(env, 'BODY_LIMIT', DEFAULT_BODY_LIMIT, 1024, MAX_BODY_LIMIT),
+    bodyLimit,
+    bodyBytesInFlight: intVar(env, 'MAX_BODY_BYTES_IN_FLIGHT', 2 * bodyLimit, 1024, 2 ** 40),
     keysFile: env.UPLIFT_KEYS_FILE?.trim() || './var/keys.json',
     shutdownGraceS: intVar(env, 'SHUTDOWN_GRACE_S', 60, 0, 3600),
     jobTimeoutS: intVar(env, 'JOB_TIMEOUT_S', 600, 0, 86400),
