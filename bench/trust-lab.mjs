@@ -103,9 +103,10 @@ try {
     const ro = rank(obs), m = obs.length;
     const rho = 1 - (6 * ro.reduce((acc, v, i) => acc + (v - i) ** 2, 0)) / (m * (m * m - 1));
     const fi = r.feature_importance;
-    const pos = Object.fromEntries(fi.map((f, i) => [f.feature, i]));
-    const bestNoise = Math.min(...fi.filter((f) => NOISE.test(f.feature)).map((f) => pos[f.feature]));
-    const above = (names) => names.filter((x) => x in pos).every((x) => pos[x] < bestNoise);
+    // strictly above: a driver tied with a noise feature (e.g. both 0) does not count
+    const imp = Object.fromEntries(fi.map((f) => [f.feature, f.importance]));
+    const maxNoise = Math.max(...fi.filter((f) => NOISE.test(f.feature)).map((f) => f.importance));
+    const above = (names) => names.filter((x) => x in imp).every((x) => imp[x] > maxNoise);
     const business = fi.filter((f) => !NOISE.test(f.feature)).map((f) => f.feature);
     const codes = r.warnings.map((w) => w.code);
     const nSum = d.reduce((a, x) => a + x.n_customers, 0);

@@ -170,7 +170,8 @@ export function buildWarnings(input: WarningInput): Warning[] {
       message:
         `The out-of-fold scores find no significant differences in uplift between customers (BLP calibration ` +
         `test, one-sided p ${fmtP(h.p_value)}): the effect looks uniform, and targeting by decile is not ` +
-        'supported by this data.',
+        'supported by this data. The scores are shrunk toward the average effect, and feature_importance ' +
+        'then shows what the model fitted, not proven drivers of uplift.',
     });
   }
   const rep = input.report;
