@@ -113,6 +113,24 @@ export interface RandomizationResult {
   ms?: number;
 }
 
+/** The final model's raw predictions for rows [from, to) (finish gets them all, concatenated). */
+export interface ScoreTask {
+  kind: 'score';
+  prepared: Prepared;
+  /** selection.members (grid indices of the final model's members). */
+  members: number[];
+  finalTasks: FinalTaskSpec[];
+  models: ModelBuffers[];
+  from: number;
+  to: number;
+}
+export interface ScoreResult {
+  kind: 'scored';
+  preds: Float64Array;
+  /** Time inside the worker, ms. */
+  ms?: number;
+}
+
 /** Assemble the final model, score every row, summarize, evaluate out of fold. */
 export interface FinishTask {
   kind: 'finish';
@@ -123,10 +141,12 @@ export interface FinishTask {
   trainMs: number;
   /** The randomization task's result (when absent, finish computes it). */
   randomization?: RandomizationCheck;
+  /** The final model's predictions for every row (ScoreTask results); when absent, finish predicts. */
+  raw?: Float64Array;
 }
 
-export type PoolTask = PingTask | PipelineTask | PrepareTask | CvTask | SelectTask | FinalTask | RandomizationTask | FinishTask;
-export type PoolResult = PingResult | PipelineTaskResult | PrepareResult | CvResult | SelectResult | FinalResult | RandomizationResult;
+export type PoolTask = PingTask | PipelineTask | PrepareTask | CvTask | SelectTask | FinalTask | RandomizationTask | ScoreTask | FinishTask;
+export type PoolResult = PingResult | PipelineTaskResult | PrepareResult | CvResult | SelectResult | FinalResult | RandomizationResult | ScoreResult;
 
 /**
  * The ArrayBuffers behind a dataset's typed arrays, deduplicated, to move to the worker.

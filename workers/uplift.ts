@@ -7,7 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import type { PoolResult, PoolTask } from '../schemas/task.js';
 import { modelFromBuffers, modelToBuffers } from '../src/ml/models.js';
-import { assembleFinal, cvFit, finalFit, finalTaskList, finish, prepare, randomization, runPipeline, select, type Prepared } from '../src/ml/pipeline.js';
+import { assembleFinal, cvFit, finalFit, finalTaskList, finish, prepare, randomization, runPipeline, select, type Prepared, type Selection } from '../src/ml/pipeline.js';
 
 /** A copy of `a` in a SharedArrayBuffer (read-only from here on; every worker reads the same memory). */
 function shared<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array | Float64Array>(a: T): T {
@@ -71,9 +71,16 @@ export default function uplift(task: PoolTask): PoolResult {
       const check = randomization(task.prepared);
       return { kind: 'randomization', check, ms: ms() };
     }
+    case 'score': {
+      const p = task.prepared;
+      const model = assembleFinal({ members: task.members } as Selection, task.finalTasks, task.models.map(modelFromBuffers));
+      const rows = new Uint32Array(task.to - task.from);
+      for (let i = 0; i < rows.length; i++) rows[i] = task.from + i;
+      return { kind: 'scored', preds: model.predict(p.data, rows), ms: ms() };
+    }
     case 'finish': {
       const model = assembleFinal(task.selection, task.finalTasks, task.models.map(modelFromBuffers));
-      const result = finish(task.prepared, task.selection, model, task.trainMs, task.randomization);
+      const result = finish(task.prepared, task.selection, model, task.trainMs, task.randomization, task.raw);
       return { kind: 'pipeline', result, worker_ms: ms() };
     }
     default:

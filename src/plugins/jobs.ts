@@ -9,7 +9,8 @@
  *   randomization      1 task      issue-4 treatment-predictability check, queued after the CV tasks
  *                                  (needs only the prepared data: fills a worker that would idle at the
  *                                  end of CV / during select; awaited by finish)
- *   finish             1 task      assemble, score every row, summarize, evaluate out of fold
+ *   score              POOL_SIZE   the final model's predictions for row ranges, in parallel
+ *   finish             1 task      calibrate the scores, summarize, evaluate out of fold
  *
  * The event loop only passes messages: the raw columns are moved (transfer list) into the prepare task;
  * later tasks share the binned dataset's memory. The pipeline seeds every task by what it is, never by
@@ -22,6 +23,7 @@ import type {
   PipelineTaskResult,
   PrepareResult,
   RandomizationResult,
+  ScoreResult,
   SelectResult,
 } from '../../schemas/task.js';
 import { datasetTransferList } from '../../schemas/task.js';
@@ -38,6 +40,8 @@ export interface JobTimings {
   select_ms: number;
   final_ms: number;
   finish_ms: number;
+  /** Scoring every row with the final model (POOL_SIZE row ranges in parallel). */
+  score_ms: number;
   /** Wait for the randomization task after the final fits (0 when it finished earlier). */
   rand_wait_ms: number;
   /** CV fits run. */
@@ -51,6 +55,7 @@ export interface JobTimings {
   cpu_cv_ms: number;
   cpu_select_ms: number;
   cpu_final_ms: number;
+  cpu_score_ms: number;
   cpu_randomization_ms: number;
   cpu_finish_ms: number;
 }
@@ -176,9 +181,29 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
     const final_ms = lap();
 
     const trainMs = performance.now() - t0;
+    // Score every row with the final model in POOL_SIZE row ranges at once (finish would predict on one
+    // thread); a row's prediction does not depend on the other rows, so the result is the same.
+    const n = prepared.data.n;
+    const parts = Math.max(1, Math.min(pool.size, Math.floor(n / 256)));
+    const rawScores = new Float64Array(n);
+    const scoreCpu: number[] = [];
+    await Promise.all(
+      Array.from({ length: parts }, (_, p) => {
+        const from = Math.floor((p * n) / parts);
+        const to = Math.floor(((p + 1) * n) / parts);
+        return run<ScoreResult>({ kind: 'score', prepared, members: selection.members, finalTasks, models, from, to }, { signal }).then((r) => {
+          rawScores.set(r.preds, from);
+          scoreCpu.push(r.ms ?? 0);
+        });
+      }),
+    );
+    const score_ms = lap();
     const { check: randomization, ms: randomizationCpu } = await randJob;
     const rand_wait_ms = lap();
-    const out = await run<PipelineTaskResult>({ kind: 'finish', prepared, selection, finalTasks, models, trainMs, randomization }, { signal });
+    const out = await run<PipelineTaskResult>(
+      { kind: 'finish', prepared, selection, finalTasks, models, trainMs, randomization, raw: rawScores },
+      { signal, transferList: [rawScores.buffer] },
+    );
     const finish_ms = lap();
 
     const sum = (xs: (number | undefined)[]): number => Math.round(xs.reduce<number>((a, x) => a + (x ?? 0), 0));
@@ -190,6 +215,7 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
         cv_ms,
         select_ms,
         final_ms,
+        score_ms,
         rand_wait_ms,
         finish_ms,
         cv_tasks: cvSpecs.length,
@@ -198,6 +224,7 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
         cpu_cv_ms: sum(cvOut.map((r) => r.ms)),
         cpu_select_ms: sum([selectCpu]),
         cpu_final_ms: sum(finalOut.map((r) => r.ms)),
+        cpu_score_ms: sum(scoreCpu),
         cpu_randomization_ms: sum([randomizationCpu]),
         cpu_finish_ms: sum([out.worker_ms]),
       },

@@ -24,5 +24,6 @@ t.test('the job spread over tasks gives exactly runPipeline-on-one-thread scores
     const kinds = runner.tasks.map((x) => x.kind);
     t.equal(kinds.filter((k) => k === 'cv').length, ref.model.cv.filter((c) => !c.config.startsWith('blend')).length * 3, `${model}: one cv task per configuration and fold`);
     if (ref.model.type === 'uplift_rf') t.equal(kinds.filter((k) => k === 'final').length, 4, 'forest final fit split into 2 x 2 workers tree ranges');
+    t.equal(kinds.filter((k) => k === 'score').length, 2, `${model}: rows scored in 2 ranges, one per worker`);
   }
 });
