@@ -100,6 +100,8 @@ const PHASES = [
   ['cv_ms', 'cv'],
   ['select_ms', 'select'],
   ['final_ms', 'final'],
+  ['score_ms', 'score'],
+  ['rand_wait_ms', 'rand wait'],
   ['finish_ms', 'finish'],
   ['build_ms', 'build'],
   ['serialize_ms', 'serialize'],
@@ -183,13 +185,13 @@ async function main() {
       ['rows', ...PHASES.map(([, l]) => l), 'other', 'e2e'],
       results.map((r) => [fmtRows(r.rows), ...PHASES.map(([k]) => fmtMs(r.phases_median_ms[k])), fmtMs(r.other_ms), fmtMs(r.median_ms)]),
     ));
-    const CPU = [['cpu_prepare_ms', 'encode'], ['cpu_cv_ms', 'cv'], ['cpu_randomization_ms', 'randomization'], ['cpu_select_ms', 'select'], ['cpu_final_ms', 'final'], ['cpu_finish_ms', 'finish']];
+    const CPU = [['cpu_prepare_ms', 'encode'], ['cpu_cv_ms', 'cv'], ['cpu_randomization_ms', 'randomization'], ['cpu_select_ms', 'select'], ['cpu_final_ms', 'final'], ['cpu_score_ms', 'score'], ['cpu_finish_ms', 'finish']];
     if (results.some((r) => r.per_run[0]?.timings?.cpu_cv_ms !== undefined)) {
       console.log('\nWorker time (ms inside worker tasks, median over runs) and pool use = worker time / (job wall time x pool threads)');
       console.log(table(
         ['rows', ...CPU.map(([, l]) => l), 'total', 'job wall', 'pool use'],
         results.map((r) => {
-          const c = CPU.map(([k]) => median(r.per_run.map((x) => x.timings?.[k] ?? NaN)));
+          const c = CPU.map(([k]) => median(r.per_run.map((x) => x.timings?.[k] ?? 0)));
           const total = c.reduce((a, b) => a + b, 0);
           const job = median(r.per_run.map((x) => x.job_ms ?? NaN));
           return [fmtRows(r.rows), ...c.map(fmtMs), fmtMs(total), fmtMs(job), `${Math.round((100 * total) / (job * (o.poolSize ?? r.pool_size ?? os.cpus().length)))} %`];
