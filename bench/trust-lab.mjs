@@ -12,6 +12,8 @@
 //                  age < 40, else 0.15 (to check the TREATMENT_PREDICTABLE warning)
 //   --rand-inline  timing comparison: the pool answers the 'randomization' task with nothing, so the
 //                  finish task computes the check itself (the other way of running it)
+//   --rand-skip    timing comparison only: the 'randomization' task is answered at once with a dummy
+//                  result (auc 0.5, never flagged), i.e. the request without the check's cost
 //   --dist DIR     compiled tree to load (default ./dist; e.g. an older commit's build, for timing)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -47,9 +49,10 @@ const store = new KeyStore(join(dir, 'keys.json'), { scrypt: { N: 1024, r: 8, p:
 const { customer_api_id, secret } = await store.create('trust-lab');
 const config = { ...loadConfig({}), poolSize, maxQueue: 4, logLevel: 'silent', rateLimitMax: 0 };
 const piscina = createPiscinaRunner({ poolSize, maxQueue: 4, filename: defaultWorkerFile() });
-const runner = args['rand-inline']
+const randAnswer = args['rand-inline'] ? undefined : args['rand-skip'] ? { auc: 0.5, null_se: 0, flagged: false } : null;
+const runner = randAnswer !== null
   ? { ...piscina, size: piscina.size, get queueSize() { return piscina.queueSize; },
-      run: (task, o) => (task.kind === 'randomization' ? Promise.resolve({ kind: 'randomization', check: undefined }) : piscina.run(task, o)) }
+      run: (task, o) => (task.kind === 'randomization' ? Promise.resolve({ kind: 'randomization', check: randAnswer, ms: 0 }) : piscina.run(task, o)) }
   : piscina;
 const app = await buildApp({ config, keyStore: store, runner });
 await app.ready();
@@ -67,7 +70,7 @@ const summary = {
   observed_rises: 0, flagged: 0, warn_predictable: 0, main_drivers_above_noise: 0, tau_drivers_above_noise: 0,
   business_above_noise: 0, deciles_sum_n: 0, request_ms: [],
 };
-console.log(`scenario=${scenario} rows=${rows} seeds=${seeds} base=${base} model=${model} contamination=${contamination} pool=${poolSize} dist=${dist}${args['treat-by-age'] ? ' treat-by-age' : ''}${args['rand-inline'] ? ' rand-inline' : ''}`);
+console.log(`scenario=${scenario} rows=${rows} seeds=${seeds} base=${base} model=${model} contamination=${contamination} pool=${poolSize} dist=${dist}${args['treat-by-age'] ? ' treat-by-age' : ''}${args['rand-inline'] ? ' rand-inline' : ''}${args['rand-skip'] ? ' rand-skip' : ''}`);
 try {
   for (let s = 0; s < seeds; s++) {
     const seed = base + s;
