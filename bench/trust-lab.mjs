@@ -47,14 +47,17 @@ const { createPiscinaRunner, defaultWorkerFile } = await load('src/plugins/pool.
 const dir = mkdtempSync(join(tmpdir(), 'trust-lab-'));
 const store = new KeyStore(join(dir, 'keys.json'), { scrypt: { N: 1024, r: 8, p: 1, keylen: 32 }, reloadIntervalMs: 0 });
 const { customer_api_id, secret } = await store.create('trust-lab');
-const config = { ...loadConfig({}), poolSize, maxQueue: 4, logLevel: 'silent', rateLimitMax: 0 };
+const config = { ...loadConfig({}), poolSize, maxQueue: 4, logLevel: 'info', rateLimitMax: 0 };
+// The request log line carries the job's phase timings (src/plugins/jobs.ts JobTimings): keep the last one.
+let lastTimings = null;
+const logStream = { write(line) { try { const o = JSON.parse(line); if (o.timings) lastTimings = o.timings; } catch { /* not JSON */ } } };
 const piscina = createPiscinaRunner({ poolSize, maxQueue: 4, filename: defaultWorkerFile() });
 const randAnswer = args['rand-inline'] ? undefined : args['rand-skip'] ? { auc: 0.5, null_se: 0, flagged: false } : null;
 const runner = randAnswer !== null
   ? { ...piscina, size: piscina.size, get queueSize() { return piscina.queueSize; },
       run: (task, o) => (task.kind === 'randomization' ? Promise.resolve({ kind: 'randomization', check: randAnswer, ms: 0 }) : piscina.run(task, o)) }
   : piscina;
-const app = await buildApp({ config, keyStore: store, runner });
+const app = await buildApp({ config, keyStore: store, runner, logger: { stream: logStream } });
 await app.ready();
 await app.pool.whenReady;
 const headers = { 'x-customer-api-id': customer_api_id, 'x-secret': secret, 'content-type': 'application/json' };
@@ -68,7 +71,7 @@ const UNIFORM = 'targeting by decile is not supported by this data';
 const summary = {
   runs: 0, significant: 0, p_below_0001: 0, uniform_sentence: 0, ate_covers: 0, top_clearly_above_bottom: 0,
   observed_rises: 0, flagged: 0, warn_predictable: 0, main_drivers_above_noise: 0, tau_drivers_above_noise: 0,
-  business_above_noise: 0, deciles_sum_n: 0, request_ms: [],
+  business_above_noise: 0, deciles_sum_n: 0, request_ms: [], rand_wait_ms: [], cpu_randomization_ms: [], cpu_finish_ms: [],
 };
 console.log(`scenario=${scenario} rows=${rows} seeds=${seeds} base=${base} model=${model} contamination=${contamination} pool=${poolSize} dist=${dist}${args['treat-by-age'] ? ' treat-by-age' : ''}${args['rand-inline'] ? ' rand-inline' : ''}${args['rand-skip'] ? ' rand-skip' : ''}`);
 try {
@@ -115,6 +118,10 @@ try {
     const nSum = d.reduce((a, x) => a + x.n_customers, 0);
     summary.runs++;
     summary.request_ms.push(ms);
+    const tm = lastTimings ?? {};
+    summary.rand_wait_ms.push(tm.rand_wait_ms);
+    summary.cpu_randomization_ms.push(tm.cpu_randomization_ms);
+    summary.cpu_finish_ms.push(tm.cpu_finish_ms);
     if (ev.heterogeneity.significant) summary.significant++;
     if (ev.heterogeneity.p_value < 0.001) summary.p_below_0001++;
     if (r.interpretation.includes(UNIFORM)) summary.uniform_sentence++;
@@ -135,6 +142,7 @@ try {
       rho: Number(rho.toFixed(3)), auc: ev.randomization_check.auc, flagged: ev.randomization_check.flagged, warnings: codes,
       importance: fi.map((f) => `${f.feature}:${f.importance}`).join(' '),
       uniform_sentence: r.interpretation.includes(UNIFORM), request_ms: ms, train_ms: r.model.train_ms,
+      timings: tm,
     }));
   }
 } finally {
@@ -144,4 +152,6 @@ try {
 }
 const ms = summary.request_ms.slice().sort((a, b) => a - b);
 summary.request_ms = { median: ms[Math.floor(ms.length / 2)], mean: Math.round(ms.reduce((a, b) => a + b, 0) / ms.length), all: summary.request_ms };
+// rand_wait_ms: how long finish waited for the randomization task after the final fits (0 = it never
+// lengthened the request); cpu_*: the task's time inside a worker.
 console.log('summary', JSON.stringify(summary));
