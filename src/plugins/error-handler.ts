@@ -8,7 +8,8 @@
  * - Anything else is a bug: 500 with a generic message; the cause is logged with the request id. A 4xx
  *   from some other library keeps its status but gets a generic code.
  * - Retry-After is set for 429/503 when the error knows it.
- * - An error answered before the request body was fully received closes the connection.
+ * - An error answered before the request body was fully received closes the connection, unless the
+ *   body's Content-Length is at most DRAIN_MAX_BYTES (then Node drains it and keeps the connection).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -34,6 +35,9 @@ interface AjvError {
 }
 
 const OUR_CODE = /^UPLIFT_/;
+
+/** Largest unread request body (by Content-Length) drained after an early error instead of closing. */
+export const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
 
 function describe(e: AjvError, pointer: string): string {
   const p = e.params;
@@ -134,9 +138,14 @@ export const errorHandlerPlugin = globalPlugin(async function errors(app: Fastif
     }
     const status = e.statusCode ?? 400;
     if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
-    // Refused before the whole body arrived (401, 429, 503 before parsing, 413 over BODY_LIMIT): close the
-    // connection after the answer rather than read and discard the rest of a possibly huge body.
-    if (!request.raw.complete) reply.header('connection', 'close');
+    // Refused before the whole body arrived (401, 429, 503 before parsing, 413 over BODY_LIMIT): a body of
+    // known length up to DRAIN_MAX_BYTES is read and discarded by Node after the answer, so the client
+    // (which is usually still sending) reliably gets it and can keep the connection; anything larger or
+    // of unknown length (chunked) closes the connection rather than reading a possibly huge body.
+    if (!request.raw.complete) {
+      const declared = Number(request.headers['content-length']);
+      if (!(Number.isFinite(declared) && declared <= DRAIN_MAX_BYTES)) reply.header('connection', 'close');
+    }
     if (status === 401) {
       // One body for every authentication failure, whatever the cause.
       reply.code(401).send(errorBody(401, 'UPLIFT_UNAUTHORIZED', UNAUTHORIZED_MESSAGE));

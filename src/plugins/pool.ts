@@ -18,7 +18,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import { Piscina, type TaskQueue } from 'piscina';
 import type { FastifyInstance } from 'fastify';
 import type { PoolTask } from '../../schemas/task.js';
 import { fail, Internal, JobAborted, Overloaded, ShuttingDown, INTERNAL_MESSAGE, type ApiError } from '../errors.js';
@@ -27,6 +27,61 @@ import { globalPlugin } from './util.js';
 export interface RunOptions {
   transferList?: ArrayBuffer[];
   signal?: AbortSignal;
+  /** Queue order: lower first (the job's admission number); set by PoolService.job. */
+  priority?: number;
+}
+
+/** A task as Piscina's task queues see it (its queue options under Piscina.queueOptionsSymbol). */
+type QueuedTask = Parameters<TaskQueue['push']>[0];
+
+/**
+ * Piscina task queue that hands out the queued task of the EARLIEST admitted job first (ties in push
+ * order). A job is several rounds of tasks (prepare, CV, select, final, score, finish); with Piscina's
+ * plain FIFO every round of every job queues behind all other jobs' tasks, so under sustained load all
+ * jobs in flight progress together and each takes about as long as all of them (measured with
+ * bench/load.mjs: 10 jobs in flight, no job finished in 60 s). Job order makes the pool first-come
+ * first-served per job: the oldest job gets every free thread, finishes, and leaves.
+ */
+export class JobOrderQueue implements TaskQueue {
+  private tasks: QueuedTask[] = [];
+  private order: number[] = [];
+
+  static priorityOf(task: QueuedTask): number {
+    const opts = (task as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] as { priority?: unknown } | null | undefined;
+    const p = opts?.priority;
+    return typeof p === 'number' ? p : 0;
+  }
+
+  get size(): number {
+    return this.tasks.length;
+  }
+
+  push(task: QueuedTask): void {
+    this.tasks.push(task);
+    this.order.push(JobOrderQueue.priorityOf(task));
+  }
+
+  unshift(task: QueuedTask): void {
+    this.tasks.unshift(task);
+    this.order.unshift(JobOrderQueue.priorityOf(task));
+  }
+
+  shift(): QueuedTask | null {
+    const n = this.tasks.length;
+    if (n === 0) return null;
+    let best = 0;
+    for (let i = 1; i < n; i++) if (this.order[i] < this.order[best]) best = i;
+    const [task] = this.tasks.splice(best, 1);
+    this.order.splice(best, 1);
+    return task;
+  }
+
+  remove(task: QueuedTask): void {
+    const i = this.tasks.indexOf(task);
+    if (i < 0) return;
+    this.tasks.splice(i, 1);
+    this.order.splice(i, 1);
+  }
 }
 
 /** What the plugin needs from a pool (Piscina satisfies it). */
@@ -114,6 +169,7 @@ export function createPiscinaRunner(opts: {
     minThreads: opts.poolSize,
     maxThreads: opts.poolSize,
     idleTimeout: 2 ** 31 - 1,
+    taskQueue: new JobOrderQueue(),
   });
   let started = 0;
   let ended = 0;
@@ -124,7 +180,11 @@ export function createPiscinaRunner(opts: {
   pool.on('error', (err: unknown) => opts.onError?.(err));
   return {
     threadCounts: () => ({ started, ended }),
-    run: (task, o) => pool.run(task, { transferList: o?.transferList, signal: o?.signal ?? null }),
+    run: (task, o) => {
+      // Queue options travel on the task object under a symbol key (structured cloning drops it).
+      if (o?.priority !== undefined) (task as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] = { priority: o.priority };
+      return pool.run(task, { transferList: o?.transferList, signal: o?.signal ?? null });
+    },
     close: () => pool.close(),
     get size() {
       return opts.poolSize;
@@ -153,6 +213,8 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
   let inFlight = 0;
   const capacity = runner.size + opts.maxQueue;
   let completed = 0;
+  /** Jobs admitted so far: each job's number orders its tasks in the queue (see JobOrderQueue). */
+  let admitted = 0;
   /** Exponentially weighted mean job duration, ms (for Retry-After). */
   let meanJobMs = 0;
 
@@ -216,8 +278,10 @@ export const poolPlugin = globalPlugin(async function pool(app: FastifyInstance,
       if (inFlight >= capacity) throw overloaded();
       const t0 = performance.now();
       inFlight++;
+      const priority = ++admitted;
+      const runJobTask = <T>(task: PoolTask, o?: RunOptions): Promise<T> => runTask<T>(task, { ...o, priority });
       try {
-        const out = await fn(runTask);
+        const out = await fn(runJobTask);
         const ms = performance.now() - t0;
         meanJobMs = meanJobMs === 0 ? ms : 0.8 * meanJobMs + 0.2 * ms;
         completed++;
