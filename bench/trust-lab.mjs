@@ -15,6 +15,9 @@
 //   --rand-skip    timing comparison only: the 'randomization' task is answered at once with a dummy
 //                  result (auc 0.5, never flagged), i.e. the request without the check's cost
 //   --dist DIR     compiled tree to load (default ./dist; e.g. an older commit's build, for timing)
+//   --importance-compare  instead of requests: runs the pipeline steps directly and compares, on the same
+//                  fits, feature_importance as reported (held-out split gain for forests) with the final
+//                  model's in-sample gain (main drivers strictly above every noise_* feature, max noise share)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +41,42 @@ const poolSize = Number(args.pool ?? 2);
 const dist = resolve(process.cwd(), args.dist ?? 'dist');
 const gen = resolve(process.cwd(), '../shared/lab/gen.mjs');
 const load = (p) => import(pathToFileURL(join(dist, p)).href);
+
+if (args['importance-compare']) {
+  const { toRawDataset } = await load('src/ml/data/columnar.js');
+  const P = await load('src/ml/pipeline.js');
+  const dir0 = mkdtempSync(join(tmpdir(), 'trust-lab-'));
+  const tally = { insample: { ok: 0, maxNoise: [] }, heldout: { ok: 0, maxNoise: [] } };
+  console.log(`importance-compare scenario=${scenario} rows=${rows} seeds=${seeds} base=${base} model=${model} dist=${dist}`);
+  for (let s = base; s < base + seeds; s++) {
+    const reqFile = join(dir0, 'req.json');
+    execFileSync('node', [gen, '--scenario', scenario, '--rows', String(rows), '--seed', String(s), '--format', 'json', '--out', reqFile]);
+    const body = JSON.parse(readFileSync(reqFile, 'utf8'));
+    const prep = P.prepare(toRawDataset(body.rows), { seed: s, model });
+    const preds = prep.grid.map(() => []), imps = prep.grid.map(() => []);
+    for (const { configIndex: i, fold: f } of P.cvTaskList(prep)) {
+      const r = P.cvFit(prep.data, prep.folds, prep.grid[i], i, f, s);
+      preds[i][f] = r.preds;
+      imps[i][f] = r.importance;
+    }
+    const sel = P.select(prep.data, prep.folds, prep.grid, preds, imps);
+    const tasks = P.finalTaskList(prep, sel);
+    const m = P.assembleFinal(sel, tasks, tasks.map((x) => P.finalFit(prep.data, x.config, s, x.treeRange)));
+    const line = { seed: s, chosen: sel.cv[sel.bestIndex].config };
+    for (const [name, fi] of [['insample', P.featureImportance(prep.data, m)], ['heldout', P.featureImportance(prep.data, m, sel.memberImportance)]]) {
+      const imp = Object.fromEntries(fi.map((f) => [f.feature, f.importance]));
+      const maxNoise = Math.max(...fi.filter((f) => /^noise_/.test(f.feature)).map((f) => f.importance));
+      const ok = ['age', 'email_opens_90d', 'discount_affinity'].every((x) => imp[x] > maxNoise);
+      if (ok) tally[name].ok++;
+      tally[name].maxNoise.push(Number(maxNoise.toFixed(4)));
+      line[name] = { main_drivers_above_noise: ok, max_noise: Number(maxNoise.toFixed(4)), importance: fi.map((f) => `${f.feature}:${f.importance.toFixed(4)}`).join(' ') };
+    }
+    console.log(JSON.stringify(line));
+  }
+  rmSync(dir0, { recursive: true, force: true });
+  console.log('summary', JSON.stringify(tally));
+  process.exit(0);
+}
 
 const { buildApp } = await load('src/app.js');
 const { loadConfig } = await load('src/config.js');
