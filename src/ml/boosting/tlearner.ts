@@ -15,6 +15,7 @@ import { deriveSeed } from '../rng.js';
 import { GbmModel, fitGbmClassifier, type GbmBuffers, type GbmParams } from './gbm.js';
 import { TLEARNER_ARM_EXTRAS, TLEARNER_BASE } from './defaults.js';
 import { packRows } from './histogram.js';
+import { refinePooled, refinedView, type Refinement } from '../data/encode.js';
 
 export interface TLearnerOptions {
   /** Parameters of the shared base model on all rows; null = classic T-learner (no base). */
@@ -45,6 +46,8 @@ export interface TLearnerBuffers {
   base: GbmBuffers | null;
   treated: GbmBuffers;
   control: GbmBuffers;
+  /** Pooled-bin refinements of the fit (data/encode.ts refinePooled); absent = none. */
+  refinements?: Refinement[];
 }
 
 export class TLearnerModel implements FittedModel {
@@ -52,10 +55,13 @@ export class TLearnerModel implements FittedModel {
     readonly base: GbmModel | null,
     readonly treated: GbmModel,
     readonly control: GbmModel,
+    /** Pooled-bin refinements the models were fitted with (their splits refer to the refined bins). */
+    readonly refinements: Refinement[] = [],
   ) {}
 
   /** P(outcome | treated, x) and P(outcome | control, x) of the given rows (default: all). */
   predictArms(data: BinnedDataset, rows?: Uint32Array): { p1: Float64Array; p0: Float64Array } {
+    data = refinedView(data, this.refinements);
     const p1 = this.treated.predictRaw(data, rows);
     const p0 = this.control.predictRaw(data, rows);
     const b = this.base ? this.base.predictRaw(data, rows) : null;
@@ -89,6 +95,7 @@ export class TLearnerModel implements FittedModel {
       base: this.base ? this.base.toBuffers() : null,
       treated: this.treated.toBuffers(),
       control: this.control.toBuffers(),
+      ...(this.refinements.length > 0 ? { refinements: this.refinements } : {}),
     };
   }
 
@@ -97,6 +104,7 @@ export class TLearnerModel implements FittedModel {
       b.base ? GbmModel.fromBuffers(b.base) : null,
       GbmModel.fromBuffers(b.treated),
       GbmModel.fromBuffers(b.control),
+      b.refinements ?? [],
     );
   }
 }
@@ -129,6 +137,9 @@ export function fitTLearners(
   seeds: readonly number[],
   options: readonly TLearnerOptions[] = configs.map(tlearnerOptions),
 ): TLearnerModel[] {
+  // pooled high-cardinality levels refined from these rows only (data/encode.ts refinePooled)
+  const { train, refinements } = refinePooled(data, rows);
+  data = train;
   let nt = 0;
   for (let k = 0; k < rows.length; k++) nt += data.treatment[rows[k]];
   const tRows = new Uint32Array(nt);
@@ -162,7 +173,7 @@ export function fitTLearners(
     }
     const treated = fitGbmClassifier(data, tRows, data.outcome, opt.arm, deriveSeed(seed, 1), { offset, packed });
     const control = fitGbmClassifier(data, cRows, data.outcome, opt.arm, deriveSeed(seed, 0), { offset, packed });
-    return new TLearnerModel(base, treated, control);
+    return new TLearnerModel(base, treated, control, refinements);
   });
 }
 

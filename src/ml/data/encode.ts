@@ -15,6 +15,7 @@
  * or only one non-empty level bin after pooling) is dropped and listed in report.droppedConstant.
  */
 import type { BinnedDataset, BinnedFeature, EncodeReport, RawDataset, RawFeature } from '../types.js';
+import { deriveSeed } from '../rng.js';
 
 export interface EncodeOptions {
   /** Value bins for numeric features (the missing bin comes on top); 2..255, default 255. */
@@ -146,8 +147,25 @@ function encodeCategorical(
     const c = codes[i];
     bins[i] = c >= 0 ? map[c] : 0;
   }
-  const out: BinnedFeature = { name: f.name, kind: 'categorical', nBins: labels.length, bins, labels };
-  if (otherBin > 0) out.otherBin = otherBin;
+  const out: BinnedFeature & { pooledLevels?: PooledLevels } = { name: f.name, kind: 'categorical', nBins: labels.length, bins, labels };
+  if (otherBin > 0) {
+    out.otherBin = otherBin;
+    // Keep the pooled levels' identities (not their names) for the within-fit refinement below, when
+    // there are at least two of them and they hold REFINE_MIN_ROWS_PER_LEVEL rows each on average (an
+    // id-like column, one row a level, carries nothing a fit could estimate).
+    if (pooledLevels >= 2 && pooledRows >= REFINE_MIN_ROWS_PER_LEVEL * pooledLevels) {
+      const pmap = new Int32Array(L).fill(-1);
+      let q = 0;
+      for (let l = 0; l < L; l++) if (map[l] === otherBin && counts[l] > 0) pmap[l] = q++;
+      const pc = q < 65535 ? new Uint16Array(n) : new Int32Array(n);
+      const none = q < 65535 ? 65535 : -1;
+      for (let i = 0; i < n; i++) {
+        const c = codes[i];
+        pc[i] = c >= 0 && pmap[c] >= 0 ? pmap[c] : none;
+      }
+      out.pooledLevels = { codes: pc, nLevels: q, none };
+    }
+  }
   return out;
 }
 
@@ -166,4 +184,209 @@ export function encode(raw: RawDataset, opts: EncodeOptions = {}): BinnedDataset
     else features.push(b);
   }
   return { n: raw.n, treatment: raw.treatment, outcome: raw.outcome, features, report };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Within-fit refinement of a pooled "(other)" bin (issue 2, highcard).
+//
+// Pooling levels with < rareMin rows keeps every bin estimable, but on a high-cardinality feature most
+// rows can end up in "(other)" and lose what their own level says. A fit can recover part of it without
+// leakage: an uplift target encoding of the pooled levels, computed from THAT FIT'S training rows only
+// (Micci-Barreca 2001, "A preprocessing scheme for high-cardinality categorical attributes": shrunk
+// per-level target statistics; here the target is the level's treated - control rate difference).
+// - Per level l (training rows in "(other)" only): raw uplift u_l = y_t/n_t - y_c/n_c with sampling
+//   variance v_l = P_t(1-P_t)/n_t + P_c(1-P_c)/n_c (P = the pooled bin's arm rates). The between-level
+//   variance s2 of the true uplift is the DerSimonian & Laird (1986) moment estimate,
+//   s2 = max(0, (Q - (k - 1)) / (S1 - S2/S1)), Q = sum w_l (u_l - u_w)^2, w_l = 1/v_l; each level's
+//   encoding is the empirical-Bayes posterior mean u0 + s2/(s2 + v_l) (u_l - u0) (Efron & Morris 1975),
+//   u0 = the pooled bin's uplift (a level missing one arm gets u0).
+// - Refinement only when the heterogeneity test says so: (Q - (k-1)) / sqrt(2 (k-1)) > REFINE_Z
+//   (Q ~ chi2(k-1) without between-level differences); otherwise the fit sees the feature as encoded.
+// - The pooled bin is split into `groups` bins by the encoding's row quantiles (the old "(other)" bin is
+//   group 0, new bins after the last one). Training rows get their group CROSS-FITTED (CatBoost-style
+//   out-of-fold target statistics, Prokhorenkova et al. 2018): the training rows are dealt into
+//   REFINE_PARTS parts by a hash of the row index, and a row's encoding comes from the other parts only,
+//   so a tree never sees a row's own outcome in its feature value. Every other row (held-out rows,
+//   prediction) gets the group of its level's encoding from all training rows.
+// Deterministic: depends only on (data, rows), so every configuration fitted on the same rows sees the
+// same refined feature.
+
+/** Pooled levels of a categorical feature (set by encode when a refinement is possible). */
+export interface PooledLevels {
+  /** Per row: index of its pooled level (0..nLevels-1), or `none` when the row is not in "(other)". */
+  codes: Uint16Array | Int32Array;
+  nLevels: number;
+  none: number;
+}
+
+export const REFINE_MIN_ROWS_PER_LEVEL = 5;
+export const REFINE_GROUPS = 4;
+export const REFINE_PARTS = 5;
+export const REFINE_Z = 1.6448536269514722;
+const REFINE_KEY = 0x2ef1e5;
+
+/** The pooled-level codes of a binned feature, if encode kept them. */
+export function pooledLevelsOf(f: BinnedFeature): PooledLevels | undefined {
+  return (f as BinnedFeature & { pooledLevels?: PooledLevels }).pooledLevels;
+}
+
+/** One refined feature: pooled level -> bin (the feature's otherBin or a new bin). */
+export interface Refinement {
+  feature: number;
+  /** nBins of the refined feature. */
+  nBins: number;
+  /** Per pooled level, its bin when predicting. */
+  levelBin: Uint8Array;
+}
+
+/**
+ * Empirical-Bayes uplift encoding of the pooled levels from the rows `rows` (all in the pooled bin),
+ * written to `te` (length nLevels). Returns the heterogeneity z statistic (NaN with fewer than 2 levels
+ * holding both arms).
+ */
+export function pooledUpliftEncoding(
+  codes: Uint16Array | Int32Array,
+  nLevels: number,
+  t: Uint8Array,
+  y: Uint8Array,
+  rows: Uint32Array,
+  count: number,
+  te: Float64Array,
+): number {
+  const nt = new Float64Array(nLevels);
+  const yt = new Float64Array(nLevels);
+  const nc = new Float64Array(nLevels);
+  const yc = new Float64Array(nLevels);
+  let NT = 0, YT = 0, NC = 0, YC = 0;
+  for (let j = 0; j < count; j++) {
+    const r = rows[j];
+    const l = codes[r];
+    if (t[r] === 1) { nt[l]++; yt[l] += y[r]; NT++; YT += y[r]; }
+    else { nc[l]++; yc[l] += y[r]; NC++; YC += y[r]; }
+  }
+  const Pt = NT > 0 ? YT / NT : 0;
+  const Pc = NC > 0 ? YC / NC : 0;
+  const u0 = Pt - Pc;
+  te.fill(u0);
+  // variance floors: a 0/1 rate gives 0 variance; use half a row's worth instead
+  const vt = Math.max(Pt * (1 - Pt), 0.25 / Math.max(1, NT));
+  const vc = Math.max(Pc * (1 - Pc), 0.25 / Math.max(1, NC));
+  let k = 0, S1 = 0, S2 = 0, SU = 0;
+  for (let l = 0; l < nLevels; l++) {
+    if (nt[l] === 0 || nc[l] === 0) continue;
+    const w = 1 / (vt / nt[l] + vc / nc[l]);
+    k++;
+    S1 += w;
+    S2 += w * w;
+    SU += w * (yt[l] / nt[l] - yc[l] / nc[l]);
+  }
+  if (k < 2) return NaN;
+  const uw = SU / S1;
+  let Q = 0;
+  for (let l = 0; l < nLevels; l++) {
+    if (nt[l] === 0 || nc[l] === 0) continue;
+    const d = yt[l] / nt[l] - yc[l] / nc[l] - uw;
+    Q += d * d / (vt / nt[l] + vc / nc[l]);
+  }
+  const s2 = Math.max(0, (Q - (k - 1)) / (S1 - S2 / S1));
+  if (s2 > 0) {
+    for (let l = 0; l < nLevels; l++) {
+      if (nt[l] === 0 || nc[l] === 0) continue;
+      const v = vt / nt[l] + vc / nc[l];
+      te[l] = u0 + (s2 / (s2 + v)) * (yt[l] / nt[l] - yc[l] / nc[l] - u0);
+    }
+  }
+  return (Q - (k - 1)) / Math.sqrt(2 * (k - 1));
+}
+
+/** Bin of an encoding value: otherBin for group 0, else firstNew + group - 1 (group = edges below v). */
+function groupBin(edges: Float64Array, v: number, otherBin: number, firstNew: number): number {
+  let g = 0;
+  while (g < edges.length && edges[g] < v) g++;
+  return g === 0 ? otherBin : firstNew + g - 1;
+}
+
+/**
+ * Refines the pooled bins of `data` for a fit on `rows` (see the section comment). Returns the dataset
+ * the fit trains on (refined features replaced, training rows cross-fitted; the other features shared)
+ * and the refinements a model keeps to build its prediction view (refinedView). `refinements` is empty
+ * (and `train` is `data`) when no feature qualifies.
+ */
+export function refinePooled(
+  data: BinnedDataset,
+  rows: Uint32Array,
+  groups = REFINE_GROUPS,
+): { train: BinnedDataset; refinements: Refinement[] } {
+  const refinements: Refinement[] = [];
+  let features: BinnedFeature[] | null = null;
+  for (let j = 0; j < data.features.length; j++) {
+    const f = data.features[j];
+    const pl = pooledLevelsOf(f);
+    if (!pl || f.otherBin === undefined) continue;
+    const G = Math.min(groups, 256 - f.nBins + 1);
+    if (G < 2) continue;
+    const { codes, nLevels, none } = pl;
+    // the fit's rows in the pooled bin, and their cross-fitting part
+    let m = 0;
+    for (let q = 0; q < rows.length; q++) if (codes[rows[q]] !== none) m++;
+    const pooled = new Uint32Array(m);
+    const part = new Uint8Array(m);
+    for (let q = 0, a = 0; q < rows.length; q++) {
+      const r = rows[q];
+      if (codes[r] === none) continue;
+      pooled[a] = r;
+      part[a++] = deriveSeed(REFINE_KEY, r) % REFINE_PARTS;
+    }
+    const te = new Float64Array(nLevels);
+    const z = pooledUpliftEncoding(codes, nLevels, data.treatment, data.outcome, pooled, m, te);
+    if (!(z > REFINE_Z)) continue;
+    // group edges: row quantiles of the full-training encoding
+    const order = new Float64Array(m);
+    for (let q = 0; q < m; q++) order[q] = te[codes[pooled[q]]];
+    order.sort();
+    const edges = new Float64Array(G - 1);
+    for (let g = 1; g < G; g++) edges[g - 1] = order[Math.min(m - 1, Math.floor((g * m) / G))];
+    const otherBin = f.otherBin;
+    const firstNew = f.nBins;
+    const nBins = f.nBins + G - 1;
+    const levelBin = new Uint8Array(nLevels);
+    for (let l = 0; l < nLevels; l++) levelBin[l] = groupBin(edges, te[l], otherBin, firstNew);
+    const refinement: Refinement = { feature: j, nBins, levelBin };
+    refinements.push(refinement);
+    const view = refinedFeature(f, refinement);
+    // cross-fitted groups for the training rows
+    const others = new Uint32Array(m);
+    const tek = new Float64Array(nLevels);
+    for (let p = 0; p < REFINE_PARTS; p++) {
+      let c = 0;
+      for (let q = 0; q < m; q++) if (part[q] !== p) others[c++] = pooled[q];
+      pooledUpliftEncoding(codes, nLevels, data.treatment, data.outcome, others, c, tek);
+      for (let q = 0; q < m; q++) if (part[q] === p) view.bins[pooled[q]] = groupBin(edges, tek[codes[pooled[q]]], otherBin, firstNew);
+    }
+    features ??= data.features.slice();
+    features[j] = view;
+  }
+  return { train: features ? { ...data, features } : data, refinements };
+}
+
+function refinedFeature(f: BinnedFeature, ref: Refinement): BinnedFeature {
+  const pl = pooledLevelsOf(f);
+  if (!pl || pl.nLevels !== ref.levelBin.length) throw new RangeError(`refinedView: feature ${f.name} has no matching pooled levels`);
+  const bins = f.bins.slice();
+  const { codes, none } = pl;
+  for (let i = 0; i < bins.length; i++) {
+    const c = codes[i];
+    if (c !== none) bins[i] = ref.levelBin[c];
+  }
+  const labels = f.labels ? f.labels.slice() : [];
+  for (let b = f.nBins; b < ref.nBins; b++) labels.push(`(other ${b - f.nBins + 2})`);
+  return { ...f, nBins: ref.nBins, bins, labels };
+}
+
+/** The dataset a model with these refinements predicts from: every row's pooled level mapped to its group. */
+export function refinedView(data: BinnedDataset, refinements: readonly Refinement[]): BinnedDataset {
+  if (refinements.length === 0) return data;
+  const features = data.features.slice();
+  for (const ref of refinements) features[ref.feature] = refinedFeature(data.features[ref.feature], ref);
+  return { ...data, features };
 }

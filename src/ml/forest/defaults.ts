@@ -17,6 +17,18 @@
  */
 import type { ForestConfig } from '../types.js';
 
+/**
+ * Whether forest fits refine a pooled "(other)" bin from their training rows (data/encode.ts
+ * refinePooled; the T-learner does). Off: on lab highcard (50 000 rows, in-sample, grid #0, mean of
+ * forest seeds 1000 and 2000, `node bench/forest-accuracy.mjs --seed S --scenarios highcard --fast --grid
+ * --forest-seeds 1000,2000` with 4 / 8 groups against none) Spearman for gen seeds 7 8 9 10 11 was
+ * 0.621 0.627 0.616 0.585 0.656 without, 0.631 0.653 (0.616: not refined) 0.562 0.635 with 4 groups -
+ * no gain on average (0.621 vs 0.619), gain@20 0.727 vs 0.722, and losses on seeds 10 and 11. The
+ * trees already order the kept levels by uplift in each node; the refined groups mostly add noise to
+ * a forest's honest half-sample splits.
+ */
+export const FOREST_REFINE_POOLED = false;
+
 const BASE = {
   family: 'uplift_rf',
   maxDepth: 8,

@@ -17,6 +17,8 @@ import type { BinnedDataset, FittedModel, ForestConfig } from '../types.js';
 import { createRng, deriveSeed, type Rng } from '../rng.js';
 import { UpliftTreeGrower } from '../tree/uplift-tree.js';
 import { WORDS_PER_SET, type FlatTree } from '../tree/flat.js';
+import { refinePooled, refinedView, type Refinement } from '../data/encode.js';
+import { FOREST_REFINE_POOLED } from './defaults.js';
 
 /** Plain typed arrays holding a fitted forest (transferable across a worker boundary). */
 export interface ForestBuffers {
@@ -32,6 +34,8 @@ export interface ForestBuffers {
   leftSet: Uint32Array;
   /** Per tree, per feature split importance (treeIndex order), length trees * nFeatures. */
   importance: Float64Array;
+  /** Pooled-bin refinements of the fit (data/encode.ts refinePooled); absent = none. */
+  refinements?: Refinement[];
 }
 
 /**
@@ -93,12 +97,20 @@ export class UpliftForest implements FittedModel {
   readonly treeIndex: Int32Array;
   readonly nFeatures: number;
   private readonly treeImportance: Float64Array;
+  /** Pooled-bin refinements the trees were grown with (their splits refer to the refined bins). */
+  readonly refinements: Refinement[];
 
-  constructor(trees: FlatTree[], treeIndex: Int32Array, treeImportance: Float64Array, nFeatures: number) {
+  constructor(trees: FlatTree[], treeIndex: Int32Array, treeImportance: Float64Array, nFeatures: number, refinements: Refinement[] = []) {
     this.treeList = trees;
     this.treeIndex = treeIndex;
     this.treeImportance = treeImportance;
     this.nFeatures = nFeatures;
+    this.refinements = refinements;
+  }
+
+  /** The dataset as the trees see it (pooled bins refined as in the fit); `data` itself without refinements. */
+  view(data: BinnedDataset): BinnedDataset {
+    return refinedView(data, this.refinements);
   }
 
   get trees(): number {
@@ -119,6 +131,7 @@ export class UpliftForest implements FittedModel {
     const T = this.treeList.length;
     if (T === 0 || m === 0) return out;
     const w = (this.walk ??= walkArrays(this.treeList));
+    data = this.view(data);
     const { feature, next, leftSet, value, root, depth } = w;
     const F = Math.max(1, data.features.length);
     const columns = data.features.map((f) => f.bins);
@@ -211,6 +224,7 @@ export class UpliftForest implements FittedModel {
       value,
       leftSet,
       importance: this.treeImportance.slice(),
+      ...(this.refinements.length > 0 ? { refinements: this.refinements } : {}),
     };
   }
 
@@ -228,7 +242,7 @@ export class UpliftForest implements FittedModel {
         leftSet: b.leftSet.slice(s * WORDS_PER_SET, e * WORDS_PER_SET),
       });
     }
-    return new UpliftForest(trees, b.treeIndex.slice(), b.importance.slice(), b.nFeatures);
+    return new UpliftForest(trees, b.treeIndex.slice(), b.importance.slice(), b.nFeatures, b.refinements ?? []);
   }
 }
 
@@ -314,8 +328,13 @@ export function fitUpliftForest(
   config: ForestConfig,
   seed: number,
   treeRange?: [number, number],
+  refine: boolean = FOREST_REFINE_POOLED,
 ): UpliftForest {
   const [t0, t1] = treeRange ?? [0, config.nTrees];
+  // optional: pooled high-cardinality levels refined from these rows only (deterministic in (data,
+  // rows), so every tree range of a split fit gets the same refinement); off by default (defaults.ts)
+  const { train, refinements } = refine ? refinePooled(data, rows) : { train: data, refinements: [] };
+  data = train;
   const F = data.features.length;
   const n = rows.length;
   const m = Math.max(1, Math.min(Math.round(config.sampleFraction * n), config.maxTreeRows ?? Infinity));
@@ -367,7 +386,7 @@ export function fitUpliftForest(
     trees.push(grower.grow(sample, distinct, rng, imp.subarray(i * F, (i + 1) * F), weight));
     for (let j = 0; j < distinct; j++) weight[sample[j]] = 0;
   }
-  return new UpliftForest(trees, treeIndex, imp, F);
+  return new UpliftForest(trees, treeIndex, imp, F, refinements);
 }
 
 /** Combines forests fitted on disjoint tree ranges into the forest a one-shot fit would give. */
@@ -383,6 +402,7 @@ export function mergeForests(parts: FittedModel[]): UpliftForest {
     }
   }
   items.sort((a, b) => a.k - b.k);
+  const refinements = parts.length > 0 ? (parts[0] as UpliftForest).refinements : [];
   for (let i = 1; i < items.length; i++) {
     if (items[i].k === items[i - 1].k) throw new Error(`mergeForests: tree ${items[i].k} appears twice`);
   }
@@ -393,5 +413,6 @@ export function mergeForests(parts: FittedModel[]): UpliftForest {
     Int32Array.from(items.map((it) => it.k)),
     imp,
     F,
+    refinements,
   );
 }
