@@ -61,12 +61,19 @@ export interface CvTask {
   prepared: Prepared;
   configIndex: number;
   fold: number;
+  /**
+   * Return the fitted model (when it has split trees) instead of computing its held-out split
+   * importance; the job computes that only for the chosen configuration (ImportanceTask).
+   */
+  deferImportance?: boolean;
 }
 export interface CvResult {
   kind: 'cv';
   preds: Float64Array;
   /** Forest fits: held-out split importance per feature (issue 4 feature_importance); null otherwise. */
   importance?: Float64Array | null;
+  /** With deferImportance: the fitted model, when its importance is still to be computed; else null. */
+  model?: ModelBuffers | null;
   /** Time inside the worker, ms. */
   ms?: number;
 }
@@ -113,6 +120,21 @@ export interface RandomizationResult {
   ms?: number;
 }
 
+/** Held-out split importance of a CV fit (cvFit's, computed later): its model, fold and predictions. */
+export interface ImportanceTask {
+  kind: 'importance';
+  prepared: Prepared;
+  fold: number;
+  model: ModelBuffers;
+  preds: Float64Array;
+}
+export interface ImportanceResult {
+  kind: 'importance';
+  importance: Float64Array | null;
+  /** Time inside the worker, ms. */
+  ms?: number;
+}
+
 /** The final model's raw predictions for rows [from, to) (finish gets them all, concatenated). */
 export interface ScoreTask {
   kind: 'score';
@@ -145,8 +167,8 @@ export interface FinishTask {
   raw?: Float64Array;
 }
 
-export type PoolTask = PingTask | PipelineTask | PrepareTask | CvTask | SelectTask | FinalTask | RandomizationTask | ScoreTask | FinishTask;
-export type PoolResult = PingResult | PipelineTaskResult | PrepareResult | CvResult | SelectResult | FinalResult | RandomizationResult | ScoreResult;
+export type PoolTask = PingTask | PipelineTask | PrepareTask | CvTask | SelectTask | FinalTask | RandomizationTask | ImportanceTask | ScoreTask | FinishTask;
+export type PoolResult = PingResult | PipelineTaskResult | PrepareResult | CvResult | SelectResult | FinalResult | RandomizationResult | ImportanceResult | ScoreResult;
 
 /**
  * The ArrayBuffers behind a dataset's typed arrays, deduplicated, to move to the worker.

@@ -6,8 +6,24 @@
  */
 import { threadId } from 'node:worker_threads';
 import type { PoolResult, PoolTask } from '../schemas/task.js';
-import { modelFromBuffers, modelToBuffers } from '../src/ml/models.js';
-import { assembleFinal, cvFit, finalFit, finalTaskList, finish, prepare, randomization, runPipeline, select, type Prepared, type Selection } from '../src/ml/pipeline.js';
+import { fitModel, modelFromBuffers, modelToBuffers } from '../src/ml/models.js';
+import { heldOutSplitImportance } from '../src/ml/eval/importance.js';
+import {
+  assembleFinal,
+  cvFit,
+  cvFoldRows,
+  cvTaskSeed,
+  finalFit,
+  finalTaskList,
+  finish,
+  prepare,
+  randomization,
+  runPipeline,
+  select,
+  splitTrees,
+  type Prepared,
+  type Selection,
+} from '../src/ml/pipeline.js';
 
 /** A copy of `a` in a SharedArrayBuffer (read-only from here on; every worker reads the same memory). */
 function shared<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array | Float64Array>(a: T): T {
@@ -54,8 +70,25 @@ export default function uplift(task: PoolTask): PoolResult {
     }
     case 'cv': {
       const p = task.prepared;
-      const { preds, importance } = cvFit(p.data, p.folds, p.grid[task.configIndex], task.configIndex, task.fold, p.options.seed);
-      return { kind: 'cv', preds, importance, ms: ms() };
+      if (!task.deferImportance) {
+        const { preds, importance } = cvFit(p.data, p.folds, p.grid[task.configIndex], task.configIndex, task.fold, p.options.seed);
+        return { kind: 'cv', preds, importance, ms: ms() };
+      }
+      // cvFit without the held-out split importance: the fitted model comes back instead, and the
+      // importance is computed (same function, same rows, same predictions) only for the configuration
+      // that selection chooses ('importance' task).
+      const { train, test } = cvFoldRows(p.data, p.folds, task.fold, p.options.seed);
+      const model = fitModel(p.data, train, p.grid[task.configIndex], cvTaskSeed(p.options.seed, task.configIndex, task.fold));
+      const preds = model.predict(p.data, test);
+      const deferred = splitTrees(model) ? modelToBuffers(model) : null;
+      return { kind: 'cv', preds, importance: null, model: deferred, ms: ms() };
+    }
+    case 'importance': {
+      const p = task.prepared;
+      const trees = splitTrees(modelFromBuffers(task.model));
+      const { test } = cvFoldRows(p.data, p.folds, task.fold, p.options.seed);
+      const importance = trees ? heldOutSplitImportance(trees, p.data, test, task.preds) : null;
+      return { kind: 'importance', importance, ms: ms() };
     }
     case 'select': {
       const p = task.prepared;

@@ -6,6 +6,8 @@
  *   select             1 task      mean out-of-fold Qini -> chosen configuration(s), final-fit task list
  *   final              k tasks     the chosen model refit on all rows, longest first; a forest split in
  *                                  2 x POOL_SIZE tree ranges (packs evenly beside a blend's T-learner)
+ *   importance         3 / member  held-out split importance of the chosen forest's CV fits (CV tasks
+ *                                  return their model instead of computing it for every configuration)
  *   randomization      1 task      issue-4 treatment-predictability check, queued after the CV tasks
  *                                  (needs only the prepared data: fills a worker that would idle at the
  *                                  end of CV / during select; awaited by finish)
@@ -19,6 +21,7 @@
 import type {
   CvResult,
   FinalResult,
+  ImportanceResult,
   JobOptions,
   PipelineTaskResult,
   PrepareResult,
@@ -29,6 +32,7 @@ import type {
 import { datasetTransferList } from '../../schemas/task.js';
 import { setMaxListeners } from 'node:events';
 import { fail, JobTimeout } from '../errors.js';
+import type { ModelBuffers } from '../ml/models.js';
 import type { FinalTaskSpec } from '../ml/pipeline.js';
 import type { ModelConfig, RawDataset } from '../ml/types.js';
 import type { PoolService } from './pool.js';
@@ -56,6 +60,8 @@ export interface JobTimings {
   cpu_select_ms: number;
   cpu_final_ms: number;
   cpu_score_ms: number;
+  /** Held-out split importance of the chosen members' CV fits (runs with the final fits). */
+  cpu_importance_ms: number;
   cpu_randomization_ms: number;
   cpu_finish_ms: number;
 }
@@ -144,7 +150,7 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
     const order = cvSpecs.map((_, j) => j).sort((a, b) => cvSpecs[b].cost - cvSpecs[a].cost || a - b);
     const cvOut: CvResult[] = new Array(cvSpecs.length);
     const cvJobs = order.map((j) =>
-      run<CvResult>({ kind: 'cv', prepared, configIndex: cvSpecs[j].configIndex, fold: cvSpecs[j].fold }, { signal }).then((r) => {
+      run<CvResult>({ kind: 'cv', prepared, configIndex: cvSpecs[j].configIndex, fold: cvSpecs[j].fold, deferImportance: true }, { signal }).then((r) => {
         cvOut[j] = r;
       }),
     );
@@ -155,13 +161,12 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
     randJob.catch(() => undefined);
     await Promise.all(cvJobs);
     const preds = prepared.grid.map((_, i) => cvOut.slice(i * k, (i + 1) * k).map((r) => r.preds));
-    const importances = prepared.grid.map((_, i) => cvOut.slice(i * k, (i + 1) * k).map((r) => r.importance));
     const cv_ms = lap();
 
     // Forests are split into 2 x POOL_SIZE tree ranges (any split gives the same forest), so a blend's
     // single T-learner task and the forest parts pack onto the cores evenly.
     const { selection, finalTasks, ms: selectCpu } = await run<SelectResult>(
-      { kind: 'select', prepared, preds, importances, forestParts: 2 * pool.size },
+      { kind: 'select', prepared, preds, forestParts: 2 * pool.size },
       { signal },
     );
     const select_ms = lap();
@@ -170,13 +175,33 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
     // in finalTasks order for assembleFinal.
     const finalOut: FinalResult[] = new Array(finalTasks.length);
     const finalOrder = finalTasks.map((_, j) => j).sort((a, b) => finalCost(finalTasks[b]) - finalCost(finalTasks[a]) || a - b);
-    await Promise.all(
-      finalOrder.map((j) =>
-        run<FinalResult>({ kind: 'final', prepared, spec: finalTasks[j] }, { signal }).then((r) => {
-          finalOut[j] = r;
-        }),
-      ),
+    const finalJobs = finalOrder.map((j) =>
+      run<FinalResult>({ kind: 'final', prepared, spec: finalTasks[j] }, { signal }).then((r) => {
+        finalOut[j] = r;
+      }),
     );
+    // The held-out split importance (feature_importance) of the chosen members' CV fits, queued behind the
+    // final fits; the other configurations' fits never need it. Summed over the folds in fold order, as
+    // select sums cvFit's importances, so the numbers are the same as runPipeline's.
+    const importanceCpu: number[] = [];
+    const importanceJobs = selection.members.map(async (m, idx) => {
+      const fits = cvOut.slice(m * k, (m + 1) * k);
+      if (!fits.every((r) => r.model)) return;
+      const imps = await Promise.all(
+        fits.map((r, f) =>
+          run<ImportanceResult>({ kind: 'importance', prepared, fold: f, model: r.model as ModelBuffers, preds: r.preds }, { signal }).then((x) => {
+            importanceCpu.push(x.ms ?? 0);
+            return x.importance;
+          }),
+        ),
+      );
+      if (!imps.every((x) => x && x.length === prepared.data.features.length)) return;
+      const sum = new Float64Array(prepared.data.features.length);
+      for (const imp of imps as Float64Array[]) for (let j = 0; j < imp.length; j++) sum[j] += imp[j];
+      selection.memberImportance[idx] = sum;
+    });
+    await Promise.all([...finalJobs, ...importanceJobs]);
+    for (const r of cvOut) r.model = null;
     const models = finalOut.map((r) => r.model);
     const final_ms = lap();
 
@@ -225,6 +250,7 @@ function runTasks(pool: PoolService, raw: RawDataset, options: JobOptions, signa
         cpu_select_ms: sum([selectCpu]),
         cpu_final_ms: sum(finalOut.map((r) => r.ms)),
         cpu_score_ms: sum(scoreCpu),
+        cpu_importance_ms: sum(importanceCpu),
         cpu_randomization_ms: sum([randomizationCpu]),
         cpu_finish_ms: sum([out.worker_ms]),
       },

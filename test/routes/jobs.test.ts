@@ -21,6 +21,11 @@ t.test('the job spread over tasks gives exactly runPipeline-on-one-thread scores
     t.same(body.details.map((d: { uplift_decile: number }) => d.uplift_decile), Array.from(ref.deciles), `${model}: same deciles`);
     t.equal(body.model.type, ref.model.type, `${model}: same chosen model`);
     t.same(body.model.cv.map((c: { config: string }) => c.config), ref.model.cv.map((c) => c.config), `${model}: same CV table`);
+    t.same(
+      body.feature_importance,
+      ref.feature_importance.map((f) => ({ feature: f.feature, importance: round4(f.importance) })),
+      `${model}: same feature importance (computed after selection for the chosen forest only)`,
+    );
     const kinds = runner.tasks.map((x) => x.kind);
     t.equal(kinds.filter((k) => k === 'cv').length, ref.model.cv.filter((c) => !c.config.startsWith('blend')).length * 3, `${model}: one cv task per configuration and fold`);
     if (ref.model.type === 'uplift_rf') t.equal(kinds.filter((k) => k === 'final').length, 4, 'forest final fit split into 2 x 2 workers tree ranges');
