@@ -185,7 +185,7 @@ async function main() {
       ['rows', ...PHASES.map(([, l]) => l), 'other', 'e2e'],
       results.map((r) => [fmtRows(r.rows), ...PHASES.map(([k]) => fmtMs(r.phases_median_ms[k])), fmtMs(r.other_ms), fmtMs(r.median_ms)]),
     ));
-    const CPU = [['cpu_prepare_ms', 'encode'], ['cpu_cv_ms', 'cv'], ['cpu_randomization_ms', 'randomization'], ['cpu_select_ms', 'select'], ['cpu_final_ms', 'final'], ['cpu_score_ms', 'score'], ['cpu_finish_ms', 'finish']];
+    const CPU = [['cpu_prepare_ms', 'encode'], ['cpu_cv_ms', 'cv'], ['cpu_randomization_ms', 'randomization'], ['cpu_select_ms', 'select'], ['cpu_final_ms', 'final'], ['cpu_score_ms', 'score'], ['cpu_importance_ms', 'importance'], ['cpu_finish_ms', 'finish']];
     if (results.some((r) => r.per_run[0]?.timings?.cpu_cv_ms !== undefined)) {
       console.log('\nWorker time (ms inside worker tasks, median over runs) and pool use = worker time / (job wall time x pool threads)');
       console.log(table(
