@@ -18,7 +18,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina, type TaskQueue } from 'piscina';
+import { Piscina } from 'piscina';
 import type { FastifyInstance } from 'fastify';
 import type { PoolTask } from '../../schemas/task.js';
 import { fail, Internal, JobAborted, Overloaded, ShuttingDown, INTERNAL_MESSAGE, type ApiError } from '../errors.js';
@@ -31,66 +31,61 @@ export interface RunOptions {
   priority?: number;
 }
 
-/** A task as Piscina's task queues see it (its queue options under Piscina.queueOptionsSymbol). */
-type QueuedTask = Parameters<TaskQueue['push']>[0];
-
 /**
- * Piscina task queue that hands out the queued task of the EARLIEST admitted job first (ties in push
- * order). A job is several rounds of tasks (prepare, CV, select, final, score, finish); with Piscina's
- * plain FIFO every round of every job queues behind all other jobs' tasks, so under sustained load all
- * jobs in flight progress together and each takes about as long as all of them (measured with
- * bench/load.mjs: 10 jobs in flight, no job finished in 60 s). Job order makes the pool first-come
- * first-served per job: the oldest job gets every free thread, finishes, and leaves.
+ * The tasks waiting for a thread, handed out by job admission order: the queued task of the EARLIEST
+ * admitted job first (ties in push order). A job is several rounds of tasks (prepare, CV, select, final,
+ * score, finish); with plain FIFO every round of every job queues behind all other jobs' tasks, so under
+ * sustained load all jobs in flight progress together and each takes about as long as all of them
+ * (measured with bench/load.mjs: 10 jobs in flight, no job finished in 60 s). Job order makes the pool
+ * first-come first-served per job: the oldest job gets every free thread, finishes, and leaves.
+ *
+ * Piscina cannot do this itself: a task with an AbortSignal that finds no free thread goes to Piscina's
+ * internal FIFO "skip queue", bypassing any custom taskQueue. So the runner keeps its own queue and
+ * hands Piscina a task only when a thread is free.
  */
-export class JobOrderQueue implements TaskQueue {
-  private tasks: QueuedTask[] = [];
+export class JobOrderQueue<T> {
+  private items: T[] = [];
   private order: number[] = [];
 
-  static priorityOf(task: QueuedTask): number {
-    const opts = (task as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] as { priority?: unknown } | null | undefined;
-    const p = opts?.priority;
-    return typeof p === 'number' ? p : 0;
-  }
+  constructor(private readonly priorityOf: (item: T) => number) {}
 
   get size(): number {
-    return this.tasks.length;
+    return this.items.length;
   }
 
-  push(task: QueuedTask): void {
-    this.tasks.push(task);
-    this.order.push(JobOrderQueue.priorityOf(task));
+  push(item: T): void {
+    this.items.push(item);
+    this.order.push(this.priorityOf(item));
   }
 
-  unshift(task: QueuedTask): void {
-    this.tasks.unshift(task);
-    this.order.unshift(JobOrderQueue.priorityOf(task));
-  }
-
-  shift(): QueuedTask | null {
-    const n = this.tasks.length;
+  /** The item with the lowest priority number (first pushed among equals), or null. */
+  shift(): T | null {
+    const n = this.items.length;
     if (n === 0) return null;
     let best = 0;
     for (let i = 1; i < n; i++) if (this.order[i] < this.order[best]) best = i;
-    const [task] = this.tasks.splice(best, 1);
+    const [item] = this.items.splice(best, 1);
     this.order.splice(best, 1);
-    return task;
+    return item;
   }
 
-  remove(task: QueuedTask): void {
-    const i = this.tasks.indexOf(task);
-    if (i < 0) return;
-    this.tasks.splice(i, 1);
+  /** Removes `item`; false if it is not queued (already handed out). */
+  remove(item: T): boolean {
+    const i = this.items.indexOf(item);
+    if (i < 0) return false;
+    this.items.splice(i, 1);
     this.order.splice(i, 1);
+    return true;
   }
 }
 
-/** What the plugin needs from a pool (Piscina satisfies it). */
+/** What the plugin needs from a pool (the Piscina runner below satisfies it). */
 export interface JobRunner {
   run(task: PoolTask, opts?: RunOptions): Promise<unknown>;
   close(): Promise<void>;
   /** Threads (for ping warm-up and Retry-After estimates). */
   readonly size: number;
-  /** Jobs waiting for a thread. */
+  /** Tasks waiting for a thread. */
   readonly queueSize: number;
   /** Threads started and ended so far (a terminated or crashed thread is replaced by a new one). */
   threadCounts?(): { started: number; ended: number };
@@ -169,7 +164,6 @@ export function createPiscinaRunner(opts: {
     minThreads: opts.poolSize,
     maxThreads: opts.poolSize,
     idleTimeout: 2 ** 31 - 1,
-    taskQueue: new JobOrderQueue(),
   });
   let started = 0;
   let ended = 0;
@@ -178,19 +172,64 @@ export function createPiscinaRunner(opts: {
   // Piscina emits 'error' for a thread that fails while running no task; an EventEmitter 'error' with no
   // listener would throw and bring the whole process down. Piscina has already replaced the thread.
   pool.on('error', (err: unknown) => opts.onError?.(err));
+
+  // Our own queue in job order (see JobOrderQueue); Piscina gets at most POOL_SIZE tasks at a time.
+  interface Waiting {
+    task: PoolTask;
+    o: RunOptions | undefined;
+    priority: number;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+    onAbort?: () => void;
+  }
+  const waiting = new JobOrderQueue<Waiting>((w) => w.priority);
+  let running = 0;
+  const abortError = (signal: AbortSignal): Error =>
+    Object.assign(new Error('The task has been aborted', { cause: signal.reason }), { name: 'AbortError' });
+  const pump = (): void => {
+    while (running < opts.poolSize) {
+      const w = waiting.shift();
+      if (w === null) return;
+      if (w.onAbort) w.o?.signal?.removeEventListener('abort', w.onAbort);
+      if (w.o?.signal?.aborted) {
+        w.reject(abortError(w.o.signal));
+        continue;
+      }
+      running++;
+      // Once running, Piscina owns the abort: it terminates the thread (and starts a replacement).
+      pool.run(w.task, { transferList: w.o?.transferList, signal: w.o?.signal ?? null }).then(w.resolve, w.reject).finally(() => {
+        running--;
+        pump();
+      });
+    }
+  };
+
   return {
     threadCounts: () => ({ started, ended }),
-    run: (task, o) => {
-      // Queue options travel on the task object under a symbol key (structured cloning drops it).
-      if (o?.priority !== undefined) (task as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] = { priority: o.priority };
-      return pool.run(task, { transferList: o?.transferList, signal: o?.signal ?? null });
-    },
+    run: (task, o) =>
+      new Promise((resolve, reject) => {
+        const signal = o?.signal;
+        if (signal?.aborted) {
+          reject(abortError(signal));
+          return;
+        }
+        const w: Waiting = { task, o, priority: o?.priority ?? 0, resolve, reject };
+        if (signal) {
+          // Aborted while still waiting here: drop it from the queue.
+          w.onAbort = () => {
+            if (waiting.remove(w)) reject(abortError(signal));
+          };
+          signal.addEventListener('abort', w.onAbort, { once: true });
+        }
+        waiting.push(w);
+        pump();
+      }),
     close: () => pool.close(),
     get size() {
       return opts.poolSize;
     },
     get queueSize() {
-      return pool.queueSize;
+      return waiting.size + pool.queueSize;
     },
   };
 }
