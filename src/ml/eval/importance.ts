@@ -61,21 +61,29 @@ export function heldOutSplitImportance(
     const { feature, left, right, leftSet } = tree;
     cnt.fill(0, 0, N * 4);
     psum.fill(0, 0, N);
+    // each row is counted at its leaf only ...
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k];
-      const o = t[row] === 1 ? 0 : 2;
-      const conv = y[row];
-      const p = pred[k];
       let node = 0;
-      for (;;) {
-        cnt[node * 4 + o] += 1;
-        cnt[node * 4 + o + 1] += conv;
-        psum[node] += p;
-        const f = feature[node];
-        if (f < 0) break;
+      let f = feature[0];
+      while (f >= 0) {
         const bin = columns[f][row];
         node = ((leftSet[node * WORDS_PER_SET + (bin >>> 5)] >>> (bin & 31)) & 1) === 1 ? left[node] : right[node];
+        f = feature[node];
       }
+      const o = node * 4 + (t[row] === 1 ? 0 : 2);
+      cnt[o] += 1;
+      cnt[o + 1] += y[row];
+      psum[node] += pred[k];
+    }
+    // ... and internal nodes summed from their children (children always follow their parent)
+    for (let j = N - 1; j >= 0; j--) {
+      if (feature[j] < 0) continue;
+      const L = left[j];
+      const R = right[j];
+      if (L <= j || R <= j) throw new RangeError('heldOutSplitImportance: children must follow their parent');
+      for (let q = 0; q < 4; q++) cnt[j * 4 + q] = cnt[L * 4 + q] + cnt[R * 4 + q];
+      psum[j] = psum[L] + psum[R];
     }
     for (let j = 0; j < N; j++) {
       const f = feature[j];
