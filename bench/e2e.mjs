@@ -198,6 +198,7 @@ async function main() {
         }),
       ));
     }
+    console.log(`\n# loadavg at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores: above 2 means other processes competed for the CPU)`);
     if (o.json) writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: os.loadavg(), options: o, results }, null, 2));
   } finally {
     await srv.stop();

@@ -163,6 +163,7 @@ async function main() {
       console.log(table(['polls', 'p50', 'p95', 'p99', 'max', 'target p95'], [[lat.length, quantile(lat, 0.5).toFixed(1), quantile(lat, 0.95).toFixed(1), quantile(lat, 0.99).toFixed(1), Math.max(...lat).toFixed(1), quantile(lat, 0.95) <= 50 ? '<= 50 ms: met' : '> 50 ms: MISSED']]));
       if (res.some((r) => r.status !== 200)) throw new Error(`load requests failed: ${res.map((r) => r.status)}`);
     }
+    console.log(`\n# loadavg at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } finally {
     await srv.stop();
   }
