@@ -91,6 +91,23 @@ function campaign(n, seed) {
   return JSON.stringify({ contamination: 0, rows });
 }
 
+/** CPU seconds (user + system, all threads) the process has used so far. */
+function cpuS(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+function latencySummary(list, from) {
+  const by = (rows) => list.slice(from).filter((d) => (rows === 'small' ? d.rows < 1000 : d.rows >= 1000));
+  const q = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : NaN);
+  const out = {};
+  for (const k of ['small', 'big']) {
+    const a = by(k).map((d) => d.duration_ms).sort((x, y) => x - y);
+    out[k] = { n: a.length, p50_ms: q(a, 0.5), p90_ms: q(a, 0.9), max_ms: a.length ? a[a.length - 1] : NaN };
+  }
+  return out;
+}
+
 function rssKb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
@@ -107,6 +124,8 @@ async function startServer(env) {
   });
   const logCounts = { lines: 0, errors: 0 };
   const firstErrors = [];
+  /** Scored requests (from the server's log lines): rows, job_ms, duration_ms. */
+  const done200 = [];
   let buf = '';
   let port = null;
   let key = null;
@@ -123,6 +142,14 @@ async function startServer(env) {
       const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
       if (m) port = Number(m[1]);
       if (line.includes('worker pool ready')) ready = true;
+      if (line.includes('"msg":"request completed"') && line.includes('"statusCode":200') && line.includes(URL_PATH)) {
+        try {
+          const j = JSON.parse(line);
+          done200.push({ rows: j.rows, job_ms: j.job_ms, duration_ms: j.duration_ms });
+        } catch {
+          /* not JSON */
+        }
+      }
       if (line.startsWith('{"level":5') || line.startsWith('{"level":6')) {
         logCounts.errors++;
         if (firstErrors.length < 3) firstErrors.push(line.slice(0, 400));
@@ -142,6 +169,7 @@ async function startServer(env) {
     base: `http://127.0.0.1:${port}`,
     logCounts,
     firstErrors,
+    done200,
     exit,
     stderr: () => stderr,
     alive: () => child.exitCode === null && child.signalCode === null,
@@ -241,8 +269,11 @@ async function loadRun(o) {
   const rssWarm = rssKb(srv.child.pid);
   console.log(`RSS after warm-up: ${(rssWarm / 1024).toFixed(1)} MiB; run ${o.duration} s: ${o.connections} small connections (${Math.round(o.connections * 0.7)} valid / ${o.connections - Math.round(o.connections * 0.7)} invalid auth) + ${o['big-connections']} x ${o['big-rows']}-row jobs (${(warm.bigBytes / 1e6).toFixed(1)} MB bodies)`);
   const t0 = Date.now();
+  const cpu0 = cpuS(srv.child.pid);
+  const from = srv.done200.length;
   const run = await mixedLoad(srv, keys, o, o.duration);
   const wall = (Date.now() - t0) / 1000;
+  const serverCpu = srv.alive() ? cpuS(srv.child.pid) - cpu0 : NaN;
   const alive = srv.alive();
   const rssAfter = alive ? rssKb(srv.child.pid) : NaN;
   await sleep(5000);
@@ -252,6 +283,8 @@ async function loadRun(o) {
   console.log(`  small valid:   ${JSON.stringify(run.small)}`);
   console.log(`  small invalid: ${JSON.stringify(run.invalid)}`);
   console.log(`  big jobs:      ${JSON.stringify(run.big)}`);
+  console.log(`scored requests during the run (server log, request duration): ${JSON.stringify(latencySummary(srv.done200, from))}`);
+  console.log(`server CPU during the run: ${serverCpu.toFixed(1)} s over ${wall.toFixed(1)} s (${(serverCpu / wall).toFixed(2)} cores of ${os.availableParallelism?.() ?? os.cpus().length}); machine load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`RSS: after warm-up ${(rssWarm / 1024).toFixed(1)} MiB, right after the run ${(rssAfter / 1024).toFixed(1)} MiB (x${(rssAfter / rssWarm).toFixed(3)}), after 5 s idle ${(rssIdle / 1024).toFixed(1)} MiB (x${(rssIdle / rssWarm).toFixed(3)})`);
   console.log(`after the run: ${JSON.stringify(check)}; server log lines ${srv.logCounts.lines}, error/fatal lines ${srv.logCounts.errors}`);
   for (const l of srv.firstErrors) console.log(`  error line: ${l}`);
