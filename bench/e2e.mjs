@@ -33,7 +33,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT, SERVER, median, post, procStatus, resetPeak, startServer, table } from './lib/server.mjs';
+import { ROOT, SERVER, cpuMs, median, post, procStatus, resetPeak, startServer, table } from './lib/server.mjs';
 
 const OUT = path.join(ROOT, 'bench', 'out');
 const GEN = path.resolve(ROOT, '../shared/lab/gen.mjs');
@@ -135,7 +135,9 @@ async function main() {
       const peakReset = pid ? resetPeak(pid) : false;
       const runs = [];
       for (let r = 0; r < repeat; r++) {
+        const cpu0 = pid ? cpuMs(pid) : null;
         const res = await post(srv, body, { keepText: r === 0 });
+        const cpu = pid && cpu0 !== null ? cpuMs(pid) - cpu0 : null;
         if (res.status !== 200) throw new Error(`${n} rows: HTTP ${res.status} ${res.text.slice(0, 500)}`);
         if (r === 0) {
           const j = JSON.parse(res.text);
@@ -146,7 +148,7 @@ async function main() {
         }
         // the log line is written once the response has been sent
         const log = await srv.log(res.reqId);
-        runs.push({ ms: res.ms, bytes: res.bytes, timings: log?.timings ?? null, duration_ms: log?.duration_ms ?? null, job_ms: log?.job_ms ?? null });
+        runs.push({ ms: res.ms, cpu_ms: cpu, bytes: res.bytes, timings: log?.timings ?? null, duration_ms: log?.duration_ms ?? null, job_ms: log?.job_ms ?? null });
         process.stderr.write(`  ${fmtRows(n)} run ${r + 1}/${repeat}: ${Math.round(res.ms)} ms\n`);
       }
       const peak = pid ? procStatus(pid, 'VmHWM') : null;
@@ -161,6 +163,7 @@ async function main() {
         min_ms: Math.min(...ms),
         max_ms: Math.max(...ms),
         ms_per_1k_rows: median(ms) / (n / 1000),
+        server_cpu_ms: median(runs.map((r) => r.cpu_ms ?? NaN)),
         peak_rss_bytes: peak,
         peak_reset: peakReset,
         response_bytes: runs[0].bytes,
@@ -172,13 +175,15 @@ async function main() {
     }
     console.log('\nEnd-to-end latency (client-measured), server peak RSS');
     console.log(table(
-      ['rows', 'runs', 'median', 'min', 'max', 'ms/1k rows', 'peak RSS', 'response', 'model'],
+      ['rows', 'runs', 'median', 'min', 'max', 'ms/1k rows', 'server CPU', 'CPU/cores', 'peak RSS', 'response', 'model'],
       results.map((r) => [
         fmtRows(r.rows), r.runs, fmtMs(r.median_ms), fmtMs(r.min_ms), fmtMs(r.max_ms), r.ms_per_1k_rows.toFixed(1),
+        fmtMs(r.server_cpu_ms), fmtMs(r.server_cpu_ms / os.cpus().length),
         r.peak_rss_bytes ? `${Math.round(r.peak_rss_bytes / 2 ** 20)} MB${r.peak_reset ? '' : '*'}` : '-',
         `${(r.response_bytes / 2 ** 20).toFixed(1)} MB`, r.model,
       ]),
     ));
+    console.log('(server CPU = user + system time of the server process, all threads, per request (median); CPU/cores = the\n latency floor on an otherwise idle machine with perfect packing (event-loop work included): compare it with the median when the load average is high)');
     if (results.some((r) => r.peak_rss_bytes && !r.peak_reset)) console.log('(* peak RSS could not be reset: the peak since the server started)');
     console.log('\nWhere the time goes (server log, ms, median over runs; other = e2e - phases: upload/response transfer, client)');
     console.log(table(

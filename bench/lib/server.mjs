@@ -175,3 +175,17 @@ export function table(headers, rows) {
   const line = (r) => r.map((c, i) => String(c).padStart(w[i])).join('  ');
   return [line(headers), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** CPU time (user + system, all threads) used so far by process `pid`, in ms; null when unreadable. */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the ")" that closes the command name: state is field 3, utime 14, stime 15
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux). */
+const CLK_TCK = 100;
