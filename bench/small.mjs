@@ -117,6 +117,7 @@ async function main() {
   const o = args(process.argv.slice(2));
   if (!existsSync(SERVER)) throw new Error(`${SERVER} not found: run \`npm run build\` first`);
   const srv = await startServer();
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => { srv.proc.kill('SIGKILL'); process.exit(130); });
   try {
     console.log(`# uplift small-request bench  ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cpus  loadavg ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     console.log(`# autocannon: ${o.connections} connections x ${o.duration} s per case, server ${srv.url}`);
