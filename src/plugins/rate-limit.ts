@@ -1,7 +1,7 @@
 /**
  * Per-customer rate limit on the scoring route (@fastify/rate-limit): at most RATE_LIMIT_MAX requests
  * per RATE_LIMIT_WINDOW_S seconds per authenticated customer id (in-memory, per process). It runs after
- * authentication and before the body is read, so a limited client cannot make the server parse its
+ * authentication (onRequest) and before the pool-full check and before the body is read, so a limited client cannot make the server parse its
  * body; the 429 carries Retry-After. RATE_LIMIT_MAX=0 turns it off. Routes opt in with
  * `config: { rateLimit: {} }`.
  */
@@ -19,7 +19,10 @@ export const rateLimitPlugin = globalPlugin(async function limits(app: FastifyIn
   if (opts.max <= 0) return;
   await app.register(rateLimit, {
     global: false,
-    hook: 'preParsing',
+    // onRequest, appended after the route's authentication hook: a customer over its limit gets 429
+    // whatever the pool's state (before the pool-full and body-budget checks of preParsing), and no body
+    // is read.
+    hook: 'onRequest',
     max: opts.max,
     timeWindow: opts.windowS * 1000,
     // Authentication ran in onRequest, so every request reaching this hook has a customer id.

@@ -40,3 +40,19 @@ t.test('RATE_LIMIT_MAX=0 turns the limit off', async (t) => {
   for (let i = 0; i < 20; i++) codes.add((await app.inject({ method: 'POST', url: URL, headers, payload })).statusCode);
   t.same([...codes], [422]);
 });
+
+t.test('a customer over its limit gets 429 even while the pool is full (the limit is checked first)', async (t) => {
+  const { app, headers } = await makeApp({ config: { rateLimitMax: 1, rateLimitWindowS: 60, poolSize: 1, maxQueue: 0 } });
+  t.teardown(() => app.close());
+  const payload = JSON.stringify({ rows: syntheticRows(10) });
+  t.equal((await app.inject({ method: 'POST', url: URL, headers, payload })).statusCode, 422, 'first request within the limit');
+  // Fill the pool: the forbidden runner is never reached, so hold a job slot through the pool API.
+  let release: () => void = () => undefined;
+  const holder = app.pool.job(() => new Promise<void>((r) => (release = r)));
+  t.equal(app.pool.full, true);
+  const res = await app.inject({ method: 'POST', url: URL, headers, payload });
+  t.equal(res.statusCode, 429, '429, not 503: the customer is told to slow down');
+  t.equal(res.json().code, 'UPLIFT_RATE_LIMITED');
+  release();
+  await holder;
+});
