@@ -7,10 +7,11 @@ import {
   refinePooled,
   refinedView,
   REFINE_PARTS,
+  refinePart,
   REFINE_Z,
 } from '../../src/ml/data/encode.js';
 import type { RawDataset, RawFeature } from '../../src/ml/types.js';
-import { createRng, deriveSeed } from '../../src/ml/rng.js';
+import { createRng } from '../../src/ml/rng.js';
 import { fitUpliftForest, mergeForests, UpliftForest } from '../../src/ml/forest/forest.js';
 import { DEFAULT_FOREST, FOREST_REFINE_POOLED } from '../../src/ml/forest/defaults.js';
 import { fitTLearner, TLearnerModel } from '../../src/ml/boosting/tlearner.js';
@@ -152,8 +153,8 @@ t.test('refinePooled: cross-fitted training bins never use the row\'s own part; 
   const pooledTrain = Array.from(rows).filter((r) => pl.codes[r] !== pl.none);
   let violations = 0;
   for (let p = 0; p < REFINE_PARTS; p++) {
-    const own = pooledTrain.filter((r) => deriveSeed(0x2ef1e5, r) % REFINE_PARTS === p);
-    const others = Uint32Array.from(pooledTrain.filter((r) => deriveSeed(0x2ef1e5, r) % REFINE_PARTS !== p));
+    const own = pooledTrain.filter((r) => refinePart(r) === p);
+    const others = Uint32Array.from(pooledTrain.filter((r) => refinePart(r) !== p));
     const te = new Float64Array(pl.nLevels);
     pooledUpliftEncoding(pl.codes, pl.nLevels, data.treatment, data.outcome, others, others.length, te);
     const pts = own.map((r) => ({ e: te[pl.codes[r]], g: group(train.features[0].bins[r]) })).sort((a, b) => a.e - b.e || a.g - b.g);

@@ -15,7 +15,6 @@
  * or only one non-empty level bin after pooling) is dropped and listed in report.droppedConstant.
  */
 import type { BinnedDataset, BinnedFeature, EncodeReport, RawDataset, RawFeature } from '../types.js';
-import { deriveSeed } from '../rng.js';
 
 export interface EncodeOptions {
   /** Value bins for numeric features (the missing bin comes on top); 2..255, default 255. */
@@ -205,7 +204,7 @@ export function encode(raw: RawDataset, opts: EncodeOptions = {}): BinnedDataset
 // - The pooled bin is split into `groups` bins by the encoding's row quantiles (the old "(other)" bin is
 //   group 0, new bins after the last one). Training rows get their group CROSS-FITTED (CatBoost-style
 //   out-of-fold target statistics, Prokhorenkova et al. 2018): the training rows are dealt into
-//   REFINE_PARTS parts by a hash of the row index, and a row's encoding comes from the other parts only,
+//   REFINE_PARTS parts by a fixed hash of the row index (refinePart), and a row's encoding comes from the other parts only,
 //   so a tree never sees a row's own outcome in its feature value. Every other row (held-out rows,
 //   prediction) gets the group of its level's encoding from all training rows.
 // Deterministic: depends only on (data, rows), so every configuration fitted on the same rows sees the
@@ -253,16 +252,24 @@ export function pooledUpliftEncoding(
   count: number,
   te: Float64Array,
 ): number {
-  const nt = new Float64Array(nLevels);
-  const yt = new Float64Array(nLevels);
-  const nc = new Float64Array(nLevels);
-  const yc = new Float64Array(nLevels);
-  let NT = 0, YT = 0, NC = 0, YC = 0;
+  const stats = new Float64Array(4 * nLevels); // per level: n_t, y_t, n_c, y_c
   for (let j = 0; j < count; j++) {
     const r = rows[j];
-    const l = codes[r];
-    if (t[r] === 1) { nt[l]++; yt[l] += y[r]; NT++; YT += y[r]; }
-    else { nc[l]++; yc[l] += y[r]; NC++; YC += y[r]; }
+    const o = 4 * codes[r] + 2 * (1 - t[r]);
+    stats[o]++;
+    stats[o + 1] += y[r];
+  }
+  return upliftEncodingFromCounts(stats, nLevels, te);
+}
+
+/** pooledUpliftEncoding from per-level counts `stats` (n_t, y_t, n_c, y_c per level). */
+function upliftEncodingFromCounts(stats: Float64Array, nLevels: number, te: Float64Array): number {
+  let NT = 0, YT = 0, NC = 0, YC = 0;
+  for (let l = 0; l < nLevels; l++) {
+    NT += stats[4 * l];
+    YT += stats[4 * l + 1];
+    NC += stats[4 * l + 2];
+    YC += stats[4 * l + 3];
   }
   const Pt = NT > 0 ? YT / NT : 0;
   const Pc = NC > 0 ? YC / NC : 0;
@@ -273,30 +280,41 @@ export function pooledUpliftEncoding(
   const vc = Math.max(Pc * (1 - Pc), 0.25 / Math.max(1, NC));
   let k = 0, S1 = 0, S2 = 0, SU = 0;
   for (let l = 0; l < nLevels; l++) {
-    if (nt[l] === 0 || nc[l] === 0) continue;
-    const w = 1 / (vt / nt[l] + vc / nc[l]);
+    const nt = stats[4 * l], nc = stats[4 * l + 2];
+    if (nt === 0 || nc === 0) continue;
+    const w = 1 / (vt / nt + vc / nc);
     k++;
     S1 += w;
     S2 += w * w;
-    SU += w * (yt[l] / nt[l] - yc[l] / nc[l]);
+    SU += w * (stats[4 * l + 1] / nt - stats[4 * l + 3] / nc);
   }
   if (k < 2) return NaN;
   const uw = SU / S1;
   let Q = 0;
   for (let l = 0; l < nLevels; l++) {
-    if (nt[l] === 0 || nc[l] === 0) continue;
-    const d = yt[l] / nt[l] - yc[l] / nc[l] - uw;
-    Q += d * d / (vt / nt[l] + vc / nc[l]);
+    const nt = stats[4 * l], nc = stats[4 * l + 2];
+    if (nt === 0 || nc === 0) continue;
+    const d = stats[4 * l + 1] / nt - stats[4 * l + 3] / nc - uw;
+    Q += (d * d) / (vt / nt + vc / nc);
   }
   const s2 = Math.max(0, (Q - (k - 1)) / (S1 - S2 / S1));
   if (s2 > 0) {
     for (let l = 0; l < nLevels; l++) {
-      if (nt[l] === 0 || nc[l] === 0) continue;
-      const v = vt / nt[l] + vc / nc[l];
-      te[l] = u0 + (s2 / (s2 + v)) * (yt[l] / nt[l] - yc[l] / nc[l] - u0);
+      const nt = stats[4 * l], nc = stats[4 * l + 2];
+      if (nt === 0 || nc === 0) continue;
+      const v = vt / nt + vc / nc;
+      te[l] = u0 + (s2 / (s2 + v)) * (stats[4 * l + 1] / nt - stats[4 * l + 3] / nc - u0);
     }
   }
   return (Q - (k - 1)) / Math.sqrt(2 * (k - 1));
+}
+
+/** Cross-fitting part of row r: a fixed hash of the row index (murmur3 finaliser), 0..REFINE_PARTS-1. */
+export function refinePart(r: number): number {
+  let h = (r ^ REFINE_KEY) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) % REFINE_PARTS;
 }
 
 /** Bin of an encoding value: otherBin for group 0, else firstNew + group - 1 (group = edges below v). */
@@ -326,19 +344,29 @@ export function refinePooled(
     const G = Math.min(groups, 256 - f.nBins + 1);
     if (G < 2) continue;
     const { codes, nLevels, none } = pl;
-    // the fit's rows in the pooled bin, and their cross-fitting part
+    // the fit's rows in the pooled bin, their cross-fitting part, and per-(part, level) counts
+    const t = data.treatment, y = data.outcome;
     let m = 0;
     for (let q = 0; q < rows.length; q++) if (codes[rows[q]] !== none) m++;
     const pooled = new Uint32Array(m);
     const part = new Uint8Array(m);
+    const L4 = 4 * nLevels;
+    const partStats = new Float64Array(REFINE_PARTS * L4);
     for (let q = 0, a = 0; q < rows.length; q++) {
       const r = rows[q];
-      if (codes[r] === none) continue;
+      const c = codes[r];
+      if (c === none) continue;
+      const p = refinePart(r);
       pooled[a] = r;
-      part[a++] = deriveSeed(REFINE_KEY, r) % REFINE_PARTS;
+      part[a++] = p;
+      const o = p * L4 + 4 * c + 2 * (1 - t[r]);
+      partStats[o]++;
+      partStats[o + 1] += y[r];
     }
+    const total = new Float64Array(L4);
+    for (let p = 0; p < REFINE_PARTS; p++) for (let i = 0; i < L4; i++) total[i] += partStats[p * L4 + i];
     const te = new Float64Array(nLevels);
-    const z = pooledUpliftEncoding(codes, nLevels, data.treatment, data.outcome, pooled, m, te);
+    const z = upliftEncodingFromCounts(total, nLevels, te);
     if (!(z > REFINE_Z)) continue;
     // group edges: row quantiles of the full-training encoding
     const order = new Float64Array(m);
@@ -354,15 +382,16 @@ export function refinePooled(
     const refinement: Refinement = { feature: j, nBins, levelBin };
     refinements.push(refinement);
     const view = refinedFeature(f, refinement);
-    // cross-fitted groups for the training rows
-    const others = new Uint32Array(m);
-    const tek = new Float64Array(nLevels);
+    // cross-fitted groups for the training rows: part p's encoding from the other parts' counts
+    const rest = new Float64Array(L4);
+    const partBin = new Uint8Array(REFINE_PARTS * nLevels);
     for (let p = 0; p < REFINE_PARTS; p++) {
-      let c = 0;
-      for (let q = 0; q < m; q++) if (part[q] !== p) others[c++] = pooled[q];
-      pooledUpliftEncoding(codes, nLevels, data.treatment, data.outcome, others, c, tek);
-      for (let q = 0; q < m; q++) if (part[q] === p) view.bins[pooled[q]] = groupBin(edges, tek[codes[pooled[q]]], otherBin, firstNew);
+      for (let i = 0; i < L4; i++) rest[i] = total[i] - partStats[p * L4 + i];
+      upliftEncodingFromCounts(rest, nLevels, te);
+      for (let l = 0; l < nLevels; l++) partBin[p * nLevels + l] = groupBin(edges, te[l], otherBin, firstNew);
     }
+    const vb = view.bins;
+    for (let q = 0; q < m; q++) vb[pooled[q]] = partBin[part[q] * nLevels + codes[pooled[q]]];
     features ??= data.features.slice();
     features[j] = view;
   }
