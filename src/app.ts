@@ -99,7 +99,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     request.job = { marks: {}, start: performance.now() };
     reply.header('x-request-id', request.id);
     // Shutting down: no new work (health and readiness probes still answer; /ready says 503 itself).
-    if (app.pool?.closing && request.url !== '/health' && request.url !== '/ready') {
+    const path = request.url.split('?')[0];
+    if (app.pool?.closing && path !== '/health' && path !== '/ready') {
       done(fail(ShuttingDown, 'The service is shutting down and accepts no new work; retry in a few seconds', undefined, 5));
       return;
     }

@@ -59,3 +59,20 @@ t.test('body budget: 503 before reading when admitted bodies would pass MAX_BODY
   const alone = await app2.inject({ method: 'POST', url: URL, headers: h2, payload: big });
   t.equal(alone.statusCode, 200, 'alone, a body over the budget is admitted');
 });
+
+t.test('over a real keep-alive connection the budget is returned after every response', async (t) => {
+  const { app, headers } = await makeApp({ runner: await inProcessRunner(), config: { bodyBytesInFlight: 100_000, rateLimitMax: 0 } });
+  t.teardown(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const body = JSON.stringify({ rows: syntheticRows(600, 5) });
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await fetch(`http://127.0.0.1:${port}${URL}`, { method: 'POST', headers, body: i === 1 ? '{bad' : i === 2 ? JSON.stringify({ rows: syntheticRows(10) }) : body });
+    statuses.push(r.status);
+    await r.arrayBuffer();
+    await new Promise((res) => setImmediate(res));
+    t.equal(app.bodyBytesInFlight(), 0, `request ${i}: nothing charged after the response`);
+  }
+  t.same(statuses, [200, 400, 422, 200]);
+});
