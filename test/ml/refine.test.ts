@@ -207,3 +207,17 @@ t.test('forest and T-learner use the refinement: better on a many-level effect; 
   t.ok(sT > sTP + 0.01, `T-learner Pearson refined ${sT.toFixed(3)} > plain ${sTP.toFixed(3)}`);
   t.same(TLearnerModel.fromBuffers(tl.toBuffers()).predict(data), tl.predict(data), 'T-learner buffers round trip');
 });
+
+t.test('no pooled-level identities for id-like columns (fewer than REFINE_MIN_ROWS_PER_LEVEL rows a level)', async (t) => {
+  const n = 3000;
+  const idLike: RawFeature = { name: 'id', kind: 'categorical', levels: Array.from({ length: n }, (_, i) => `u${i}`), codes: Int32Array.from({ length: n }, (_, i) => (i < 1000 ? 0 : i)) }; // one frequent level, the rest unique
+  const few = campaign(n, 9, 100, 0.1).raw.features[0];
+  const data = encode({ n, treatment: new Uint8Array(n), outcome: new Uint8Array(n), features: [idLike, few] });
+  const idF = data.features.find((f) => f.name === 'id');
+  t.ok(idF && idF.otherBin !== undefined, 'id column pooled');
+  t.notOk(idF && pooledLevelsOf(idF), 'but not kept for refinement');
+  const areaF = data.features.find((f) => f.name === 'area');
+  const pl = areaF && pooledLevelsOf(areaF);
+  t.ok(pl, 'a 100-level column on 3 000 rows keeps them');
+  t.equal(refinePooled(data, all(n)).refinements.length, 0, 'no outcomes vary: nothing refined');
+});

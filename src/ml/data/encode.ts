@@ -152,12 +152,13 @@ function encodeCategorical(
     // Keep the pooled levels' identities (not their names) for the within-fit refinement below, when
     // there are at least two of them and they hold REFINE_MIN_ROWS_PER_LEVEL rows each on average (an
     // id-like column, one row a level, carries nothing a fit could estimate).
-    if (pooledLevels >= 2 && pooledRows >= REFINE_MIN_ROWS_PER_LEVEL * pooledLevels) {
+    // At most REFINE_MAX_LEVELS of them (Uint16 codes; bounds a fit's per-level counts to a few MB).
+    if (pooledLevels >= 2 && pooledLevels <= REFINE_MAX_LEVELS && pooledRows >= REFINE_MIN_ROWS_PER_LEVEL * pooledLevels) {
       const pmap = new Int32Array(L).fill(-1);
       let q = 0;
       for (let l = 0; l < L; l++) if (map[l] === otherBin && counts[l] > 0) pmap[l] = q++;
-      const pc = q < 65535 ? new Uint16Array(n) : new Int32Array(n);
-      const none = q < 65535 ? 65535 : -1;
+      const pc = new Uint16Array(n);
+      const none = 65535;
       for (let i = 0; i < n; i++) {
         const c = codes[i];
         pc[i] = c >= 0 && pmap[c] >= 0 ? pmap[c] : none;
@@ -219,6 +220,7 @@ export interface PooledLevels {
 }
 
 export const REFINE_MIN_ROWS_PER_LEVEL = 5;
+export const REFINE_MAX_LEVELS = 65535;
 export const REFINE_GROUPS = 4;
 export const REFINE_PARTS = 5;
 export const REFINE_Z = 1.6448536269514722;
