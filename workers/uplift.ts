@@ -7,10 +7,10 @@
 import { threadId } from 'node:worker_threads';
 import type { PoolResult, PoolTask } from '../schemas/task.js';
 import { fitModel, modelFromBuffers, modelToBuffers } from '../src/ml/models.js';
-import { heldOutSplitImportance } from '../src/ml/eval/importance.js';
 import {
   assembleFinal,
   cvFit,
+  cvFitImportance,
   cvFoldRows,
   cvTaskSeed,
   finalFit,
@@ -85,9 +85,8 @@ export default function uplift(task: PoolTask): PoolResult {
     }
     case 'importance': {
       const p = task.prepared;
-      const trees = splitTrees(modelFromBuffers(task.model));
-      const { test } = cvFoldRows(p.data, p.folds, task.fold, p.options.seed);
-      const importance = trees ? heldOutSplitImportance(trees, p.data, test, task.preds) : null;
+      // exactly cvFit's importance (same trees, rows and predictions: src/ml/pipeline.ts cvFitImportance)
+      const importance = cvFitImportance(p.data, p.folds, task.fold, p.options.seed, modelFromBuffers(task.model), task.preds);
       return { kind: 'importance', importance, ms: ms() };
     }
     case 'select': {

@@ -219,9 +219,29 @@ export function cvFit(
   const { train, test } = cvFoldRows(data, folds, fold, seed);
   const model = fitModel(data, train, config, cvTaskSeed(seed, configIndex, fold));
   const preds = model.predict(data, test);
+  return { preds, importance: cvFitImportance(data, folds, fold, seed, model, preds) };
+}
+
+/**
+ * The held-out split importance of a CV fit (the `importance` of cvFit): `model` fitted for fold `fold`
+ * (cvFoldRows(data, folds, fold, seed).train), `preds` its predictions of the fold's test rows (ascending
+ * row order). Splits of its first IMPORTANCE_MAX_TREES trees, on at most IMPORTANCE_MAX_ROWS test rows.
+ * Null when the model's splits are not scored (splitTrees). A pool may call this in a later task with
+ * the same model and predictions and gets the same numbers.
+ */
+export function cvFitImportance(
+  data: BinnedDataset,
+  folds: Uint8Array,
+  fold: number,
+  seed: number,
+  model: FittedModel,
+  preds: Float64Array,
+): Float64Array | null {
   const trees = splitTrees(model);
-  if (!trees) return { preds, importance: null };
-  // Importance is scored on at most IMPORTANCE_MAX_ROWS of the held-out rows (a seeded stratified sample).
+  if (!trees) return null;
+  const { test } = foldRows(folds, fold);
+  if (preds.length !== test.length) throw new RangeError('cvFitImportance: one prediction per test row expected');
+  // a seeded stratified sample of the held-out rows above IMPORTANCE_MAX_ROWS
   const rows = capTrainRows(test, data.treatment, data.outcome, IMPORTANCE_MAX_ROWS, deriveSeed(seed, IMPORTANCE_SEED_KEY, fold));
   let p = preds;
   if (rows !== test) {
@@ -232,7 +252,7 @@ export function cvFit(
     }
   }
   const scored = trees.length > IMPORTANCE_MAX_TREES ? trees.slice(0, IMPORTANCE_MAX_TREES) : trees;
-  return { preds, importance: heldOutSplitImportance(scored, data, rows, p) };
+  return heldOutSplitImportance(scored, data, rows, p);
 }
 
 export interface Selection {
