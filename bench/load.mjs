@@ -7,9 +7,10 @@
  *
  *   Default run (issue 6): autocannon for `--duration` seconds with
  *     - `--connections` connections of small requests: 70% valid credentials posting the spec's 210-row
- *       example (10 customers, so the per-customer rate limit is reached by some and not all), 30%
- *       invalid credentials (wrong secret, unknown id, missing secret);
- *     - `--big-connections` connections posting `--big-rows`-row jobs (a 12-feature synthetic campaign).
+ *       example (10 customers, each soon over RATE_LIMIT_MAX), 30% invalid credentials (wrong secret,
+ *       unknown id, missing secret);
+ *     - `--big-connections` connections posting `--big-rows`-row jobs (a 12-feature synthetic campaign)
+ *       as an 11th customer of their own.
  *   The same mix runs `--warmup` seconds first (repeated, up to 4 times, until a big job has completed). Prints the status-code counts, errors and timeouts, the
  *   server's RSS (VmRSS from /proc/PID/status) after the warm-up, right after the run and after 5 s
  *   idle, and checks the server is still healthy (GET /health, one valid job). PASS requires: only
@@ -214,7 +215,9 @@ async function mixedLoad(srv, keys, o, seconds) {
   const big = campaign(o['big-rows'], 7);
   const json = { 'content-type': 'application/json' };
   const auth = (k) => ({ ...json, 'x-customer-api-id': k.customer_api_id, 'x-secret': k.secret });
-  const validReqs = keys.map((k) => ({ method: 'POST', path: URL_PATH, headers: auth(k), body: small }));
+  // Keys 0..n-2 send the small requests; the last key is the big jobs' own customer.
+  const smallKeys = keys.slice(0, -1);
+  const validReqs = smallKeys.map((k) => ({ method: 'POST', path: URL_PATH, headers: auth(k), body: small }));
   const unknownId = { customer_api_id: '0f8fad5b-d9cb-469f-a165-70867728950e', secret: keys[0].secret };
   const invalidReqs = [
     { method: 'POST', path: URL_PATH, headers: auth({ ...keys[0], secret: 'wrong-secret-wrong-secret-wrong-secret-000' }), body: small },
@@ -255,7 +258,7 @@ async function healthCheck(srv, key) {
 async function loadRun(o) {
   const srv = await startServer({ LOG_LEVEL: o['log-level'] });
   console.log(`server pid ${srv.child.pid} on ${srv.base}; POOL_SIZE default (${os.availableParallelism?.() ?? os.cpus().length} cores), MAX_QUEUE 8, RATE_LIMIT_MAX 600/60 s`);
-  const keys = await srv.createKeys(10);
+  const keys = await srv.createKeys(11);
   const rss0 = rssKb(srv.child.pid);
   console.log(`RSS at start: ${(rss0 / 1024).toFixed(1)} MiB; warm-up ${o.warmup} s...`);
   // The warm-up must exercise every path, the big jobs included: repeat it (up to 4 rounds) until at
