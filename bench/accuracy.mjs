@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Engine accuracy table of issue 2 (run `npm run build` first; uses the compiled dist/).
 //
-//   node bench/accuracy.mjs [--seed 7] [--rows 50000] [--scenarios persuadables,lowsignal,highcard,null]
+//   node bench/accuracy.mjs [--seed 7 | --seeds 7,8,9] [--rows 50000] [--scenarios persuadables,lowsignal,highcard,null]
 //                           [--model auto] [--pipeline-seed N] [--calibrate 0] [--final-min-trees N] [--keep DIR] [--verbose 1]
 //
 // Per scenario: generates a campaign with ../shared/lab/gen.mjs (--seed), converts the rows with
@@ -23,7 +23,8 @@ const { runPipeline } = await import(join(root, 'dist/src/ml/pipeline.js'));
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-const seed = Number(args.seed ?? 7);
+// --seeds 7,8,9: one table over several generator seeds (the targets must hold on each, not just seed 7)
+const seeds = (args.seeds ?? String(args.seed ?? 7)).split(',').map(Number);
 const rows = Number(args.rows ?? 50000);
 const scenarios = (args.scenarios ?? 'persuadables,lowsignal,highcard,null').split(',');
 const model = args.model ?? 'auto';
@@ -41,9 +42,9 @@ const TARGETS = {
 };
 const round4 = (x) => { const r = Math.round(x * 1e4) / 1e4; return r === 0 ? 0 : r; };
 const results = [];
-for (const scenario of scenarios) {
-  const req = join(dir, `${scenario}.json`);
-  const truth = join(dir, `${scenario}.truth.csv`);
+for (const seed of seeds) for (const scenario of scenarios) {
+  const req = join(dir, `${scenario}.${seed}.json`);
+  const truth = join(dir, `${scenario}.${seed}.truth.csv`);
   execFileSync('node', [join(lab, 'gen.mjs'), '--scenario', scenario, '--rows', String(rows), '--seed', String(seed),
     '--format', 'json', '--out', req, '--truth', truth]);
   const body = JSON.parse(readFileSync(req, 'utf8'));
@@ -52,7 +53,7 @@ for (const scenario of scenarios) {
   const t1 = performance.now();
   const res = runPipeline(raw, { model, seed: pipelineSeed, contamination: body.contamination ?? 0, calibrate, finalMinTrees });
   const t2 = performance.now();
-  const scoresFile = join(dir, `${scenario}.scores.csv`);
+  const scoresFile = join(dir, `${scenario}.${seed}.scores.csv`);
   const lines = ['id,uplift'];
   let ss = 0;
   for (let i = 0; i < body.rows.length; i++) {
@@ -65,6 +66,7 @@ for (const scenario of scenarios) {
     { encoding: 'utf8', maxBuffer: 1 << 26 }));
   const best = res.model.cv[res.chosen];
   results.push({
+    seed,
     scenario,
     spearman: ev.spearman,
     gain20: ev.gain_share_at_20,
@@ -81,8 +83,8 @@ for (const scenario of scenarios) {
 }
 
 const f = (x, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-console.log(`rows=${rows} gen seed=${seed} model=${model} pipeline seed=${pipelineSeed ?? 'default'} calibrate=${calibrate} final-min-trees=${finalMinTrees ?? 'default'}  (files in ${dir})`);
-console.log('scenario      | spearman | gain@20 | RMS     | target                 | pass | time (ms) | chosen');
+console.log(`rows=${rows} gen seeds=${seeds.join(',')} model=${model} pipeline seed=${pipelineSeed ?? 'default'} calibrate=${calibrate} final-min-trees=${finalMinTrees ?? 'default'}  (files in ${dir})`);
+console.log('seed | scenario      | spearman | gain@20 | RMS     | target                 | pass | time (ms) | chosen');
 for (const r of results) {
   const tg = TARGETS[r.scenario] ?? {};
   let target = '', pass = '';
@@ -94,14 +96,14 @@ for (const r of results) {
     pass = r.rms <= tg.rms ? 'yes' : 'NO';
   }
   console.log(
-    `${r.scenario.padEnd(13)} | ${f(r.spearman).padStart(8)} | ${f(r.gain20).padStart(7)} | ${f(r.rms, 5).padStart(7)} | ` +
+    `${String(r.seed).padStart(4)} | ${r.scenario.padEnd(13)} | ${f(r.spearman).padStart(8)} | ${f(r.gain20).padStart(7)} | ${f(r.rms, 5).padStart(7)} | ` +
       `${target.padEnd(22)} | ${pass.padEnd(4)} | ${r.pipeline_ms.toFixed(0).padStart(9)} | ${r.chosen}`,
   );
 }
 if (args.verbose !== undefined) {
   for (const r of results) {
     const c = r.calibration;
-    console.log(`\n${r.scenario}: columnar ${r.columnar_ms.toFixed(0)} ms, pipeline ${r.pipeline_ms.toFixed(0)} ms; ` +
+    console.log(`\nseed ${r.seed} ${r.scenario}: columnar ${r.columnar_ms.toFixed(0)} ms, pipeline ${r.pipeline_ms.toFixed(0)} ms; ` +
       `calibration slope used ${c.slope.toFixed(3)} (BLP ${c.test.slope === null ? '-' : c.test.slope.toFixed(3)}, se ${c.test.slope_se === null ? '-' : c.test.slope_se.toFixed(3)}, p ${c.test.p_value.toPrecision(3)})`);
     for (const c of r.cv) console.log(`  ${c.mean_qini.toFixed(4)}  [${c.fold_qini.map((q) => q.toFixed(4)).join(', ')}]  ${c.config}`);
   }
