@@ -121,7 +121,8 @@ async function main() {
     : await startServer(o.poolSize ? { POOL_SIZE: String(o.poolSize) } : {});
   const pid = srv.proc?.pid;
   // Ctrl-C / kill: take the server down too.
-  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => { srv.proc?.kill('SIGKILL'); process.exit(130); });
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
+  process.once('exit', () => srv.proc && srv.proc.exitCode === null && srv.proc.kill('SIGKILL'));
   const results = [];
   try {
     console.log(`# uplift e2e bench  ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} cpus  loadavg ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
