@@ -1,8 +1,5 @@
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadLab } from '../lab.js';
 import { fitUpliftForest, mergeForests, UpliftForest, featuresPerNode } from '../../src/ml/forest/forest.js';
 import { FOREST_GRID, DEFAULT_FOREST } from '../../src/ml/forest/defaults.js';
 import { leafOf } from '../../src/ml/tree/flat.js';
@@ -115,12 +112,8 @@ function pearson(a: number[], b: number[]): number {
 }
 
 t.test('accuracy guard: 5 000 lab persuadables rows, Spearman vs true uplift well above 0', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'forest-guard-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const gen = join(process.cwd(), '..', 'shared', 'lab', 'gen.mjs');
-  execFileSync('node', [gen, '--scenario', 'persuadables', '--rows', '5000', '--seed', '3', '--format', 'json', '--out', join(dir, 'req.json'), '--truth', join(dir, 'truth.csv')]);
-  const body = JSON.parse(readFileSync(join(dir, 'req.json'), 'utf8'));
-  const truth = readFileSync(join(dir, 'truth.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+  const { body, truth: truthArr } = loadLab('persuadables-5000-s3');
+  const truth = Array.from(truthArr);
   const d = encode(toRawDataset(body.rows));
   for (const cfg of [DEFAULT_FOREST, ...FOREST_GRID]) {
     const m = fitUpliftForest(d, allRows(d.n), cfg, 1);

@@ -1,8 +1,5 @@
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadLab } from '../lab.js';
 import { runPipeline } from '../../src/ml/pipeline.js';
 import { toRawDataset } from '../../src/ml/data/columnar.js';
 
@@ -26,18 +23,8 @@ function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 t.test('accuracy guard: 5 000 lab persuadables rows, Spearman vs true uplift well above chance', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pipe-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const req = join(dir, 'req.json'), truth = join(dir, 'truth.csv');
-  execFileSync('node', ['/work/shared/lab/gen.mjs', '--scenario', 'persuadables', '--rows', '5000', '--seed', '21',
-    '--format', 'json', '--out', req, '--truth', truth]);
-  const body = JSON.parse(readFileSync(req, 'utf8'));
-  const tv = new Map(readFileSync(truth, 'utf8').trim().split('\n').slice(1).map((l) => {
-    const c = l.split(',');
-    return [c[0], Number(c[1])] as [string, number];
-  }));
+  const { body, truth: truthArr } = loadLab('persuadables-5000-s21');
   const res = runPipeline(toRawDataset(body.rows), {});
-  const truthArr = Float64Array.from(body.rows as { id: string }[], (r) => tv.get(r.id) as number);
   const rho = spearman(res.scores, truthArr);
   // A breakage guard, not the quality bar (that is bench/accuracy.mjs at 50 000 rows): chance level is 0
   // with a standard error of ~0.014 at n = 5000, so 0.15 is > 10 standard errors above it.

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { qiniCurve, qiniAucScore, perfectQiniCurve, qiniAucScoreOfRows } from '../../src/ml/eval/qini.js';
 import { createRng } from '../../src/ml/rng.js';
 
@@ -108,6 +108,11 @@ t.test('qiniAucScoreOfRows = qini of the subset', async (t) => {
   t.ok(Math.abs(sub - slowQini([...rows].map((r) => y[r]), [...sc], [...rows].map((r) => tr[r]))) < 1e-12);
 });
 
+// evaluate.mjs (the lab's scorer, checked against scikit-uplift) lives outside this repository; its output on
+// these three seeded data sets was recorded once (node ../shared/lab/evaluate.mjs --scores s.csv --data d.csv,
+// qini_auc rounded to 4 decimals) so the check runs on any machine; where the lab is present it is rerun too.
+const EVALUATE_QINI = [0.0161, 0.0521, 0.0453];
+const evaluateMjs = resolve(process.cwd(), '..', 'shared', 'lab', 'evaluate.mjs');
 t.test('agrees with lab/evaluate.mjs (checked against scikit-uplift) on random data', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'qini-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,15 +128,15 @@ t.test('agrees with lab/evaluate.mjs (checked against scikit-uplift) on random d
       // rounded scores -> many ties, informative but noisy
       s.push(Math.round((x + rng.next() - 0.5) * 50) / 50);
     }
+    const ours = qiniAucScore(y, s, tr);
+    t.ok(Math.abs(ours) > 1e-3, 'non-trivial value');
+    t.equal(Math.round(ours * 1e4) / 1e4, EVALUATE_QINI[rep], `rep ${rep}: ${ours} vs recorded ${EVALUATE_QINI[rep]}`);
+    if (!existsSync(evaluateMjs)) continue;
     const sf = join(dir, `s${rep}.csv`), df = join(dir, `d${rep}.csv`);
     writeFileSync(sf, 'id,uplift\n' + s.map((v, i) => `r${i},${v}`).join('\n') + '\n');
     writeFileSync(df, 'id,treatment,outcome\n' + s.map((_, i) => `r${i},${tr[i]},${y[i]}`).join('\n') + '\n');
-    const out = JSON.parse(
-      execFileSync('node', ['/work/shared/lab/evaluate.mjs', '--scores', sf, '--data', df], { encoding: 'utf8' }),
-    );
-    const ours = qiniAucScore(y, s, tr);
-    t.ok(Math.abs(ours) > 1e-3, 'non-trivial value');
-    t.equal(Math.round(ours * 1e4) / 1e4, out.qini_auc, `rep ${rep}: ${ours} vs ${out.qini_auc}`);
+    const out = JSON.parse(execFileSync('node', [evaluateMjs, '--scores', sf, '--data', df], { encoding: 'utf8' }));
+    t.equal(Math.round(ours * 1e4) / 1e4, out.qini_auc, `rep ${rep}: ${ours} vs evaluate.mjs ${out.qini_auc}`);
   }
 });
 
