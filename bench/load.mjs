@@ -3,7 +3,7 @@
  * Load and overload runs against the real server process (dist/src/server.js; run `npm run build` first).
  *
  *   node bench/load.mjs [--duration 60] [--warmup 10] [--connections 50] [--big-connections 2]
- *                       [--big-rows 10000] [--log-level info]   (warm-up default 20 s)
+ *                       [--big-rows 10000] [--log-level info]   (warm-up default 60 s)
  *
  *   Default run (issue 6): autocannon for `--duration` seconds with
  *     - `--connections` connections of small requests: 70% valid credentials posting the spec's 210-row
@@ -11,7 +11,12 @@
  *       unknown id, missing secret);
  *     - `--big-connections` connections posting `--big-rows`-row jobs (a 12-feature synthetic campaign)
  *       as an 11th customer of their own.
- *   The same mix runs `--warmup` seconds first (repeated, up to 4 times, until a big job has completed). Prints the status-code counts, errors and timeouts, the
+ *   The same mix runs `--warmup` seconds first (repeated, up to 4 times, until a big job has completed).
+ *   The warm-up is as long as the run by default: the server's RSS keeps rising for about the first
+ *   minute of this mix (the V8 heaps of the event loop and of each worker thread grow to the size the
+ *   load needs, and freed native memory is kept by the allocator) and then levels off, so a 20 s warm-up
+ *   measured the climb, not a leak (a 120 s run ended at the same RSS as a 60 s one). The RSS is sampled
+ *   every 5 s and printed as a trace. Prints the status-code counts, errors and timeouts, the
  *   server's RSS (VmRSS from /proc/PID/status) after the warm-up, right after the run and after 5 s
  *   idle, and checks the server is still healthy (GET /health, one valid job). PASS requires: only
  *   200/401/429/503, no errors or timeouts, the process alive, RSS right after the run <= 1.2 x RSS after
@@ -40,7 +45,7 @@ const URL_PATH = '/api/v1/ai/uplift_model';
 function parseArgs(argv) {
   const o = {
     duration: 60,
-    warmup: 20,
+    warmup: 60,
     connections: 50,
     'big-connections': 2,
     'big-rows': 10000,
@@ -260,6 +265,11 @@ async function loadRun(o) {
   console.log(`server pid ${srv.child.pid} on ${srv.base}; POOL_SIZE default (${os.availableParallelism?.() ?? os.cpus().length} cores), MAX_QUEUE 8, RATE_LIMIT_MAX 600/60 s`);
   const keys = await srv.createKeys(11);
   const rss0 = rssKb(srv.child.pid);
+  const t00 = Date.now();
+  const trace = [];
+  const sampler = setInterval(() => {
+    if (srv.alive()) trace.push(`${Math.round((Date.now() - t00) / 1000)}s:${Math.round(rssKb(srv.child.pid) / 1024)}`);
+  }, 5000);
   console.log(`RSS at start: ${(rss0 / 1024).toFixed(1)} MiB; warm-up ${o.warmup} s...`);
   // The warm-up must exercise every path, the big jobs included: repeat it (up to 4 rounds) until at
   // least one big job has been answered 200.
@@ -281,6 +291,7 @@ async function loadRun(o) {
   const rssAfter = alive ? rssKb(srv.child.pid) : NaN;
   await sleep(5000);
   const rssIdle = srv.alive() ? rssKb(srv.child.pid) : NaN;
+  clearInterval(sampler);
   const check = alive ? await healthCheck(srv, keys[0]) : null;
   console.log(`\nrun (${wall.toFixed(1)} s) status counts, all connections: ${JSON.stringify(run.counts)}`);
   console.log(`  small valid:   ${JSON.stringify(run.small)}`);
@@ -289,6 +300,7 @@ async function loadRun(o) {
   console.log(`scored requests during the run (server log, request duration): ${JSON.stringify(latencySummary(srv.done200, from))}`);
   console.log(`server CPU during the run: ${serverCpu.toFixed(1)} s over ${wall.toFixed(1)} s (${(serverCpu / wall).toFixed(2)} cores of ${os.availableParallelism?.() ?? os.cpus().length}); machine load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`RSS: after warm-up ${(rssWarm / 1024).toFixed(1)} MiB, right after the run ${(rssAfter / 1024).toFixed(1)} MiB (x${(rssAfter / rssWarm).toFixed(3)}), after 5 s idle ${(rssIdle / 1024).toFixed(1)} MiB (x${(rssIdle / rssWarm).toFixed(3)})`);
+  console.log(`RSS trace (MiB, every 5 s from the start of the warm-up; the run starts at ${Math.round((t0 - t00) / 1000)} s): ${trace.join(' ')}`);
   console.log(`after the run: ${JSON.stringify(check)}; server log lines ${srv.logCounts.lines}, error/fatal lines ${srv.logCounts.errors}`);
   for (const l of srv.firstErrors) console.log(`  error line: ${l}`);
   const allowed = new Set(['200', '401', '429', '503']);
