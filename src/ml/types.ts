@@ -51,8 +51,18 @@ export interface BinnedFeature {
 }
 
 export interface EncodeReport {
-  /** Features removed because they hold at most one distinct present value. */
+  /**
+   * Features removed because their present values fall into at most one bin: a single distinct value,
+   * all missing, or (categorical) every level rarer than `rareMin`, so pooling left one "(other)" bin.
+   */
   droppedConstant: string[];
+  /**
+   * The subset of droppedConstant that had two or more distinct levels, all rarer than `rareMin` (a
+   * warning must not call them constant). Absent in reports made before it existed: read as none.
+   */
+  droppedAllRare?: string[];
+  /** The rare-level threshold the encoder used (rows per level), when it pooled or dropped by it. */
+  rareMin?: number;
   /** Categorical features whose rare levels were pooled into "other": how many levels, how many rows. */
   pooled: { feature: string; levels: number; rows: number }[];
 }

@@ -30,6 +30,7 @@ t.test('all-missing and constant features are dropped', async (t) => {
   ], 3));
   t.same(b.features.map((f) => f.name), ['ok']);
   t.same(b.report.droppedConstant, ['allnan', 'const', 'constcat', 'allmiss']);
+  t.same(b.report.droppedAllRare, []);
 });
 
 t.test('few distinct numeric values: one bin per value, missing in bin 0', async (t) => {
@@ -140,4 +141,10 @@ t.test('all levels rare -> one bin -> dropped as constant', async (t) => {
   const b = encode(ds([cat('c', ['a', 'b', 'c', null])], 4));
   t.same(b.features, []);
   t.same(b.report.droppedConstant, ['c']);
+  t.same(b.report.droppedAllRare, ['c'], 'several levels, all rare: recorded as such, not as a single value');
+  t.equal(b.report.rareMin, 100);
+  // a single-valued categorical is constant, not "all rare"
+  const one = encode(ds([cat('k', ['a', 'a', null, 'a'])], 4));
+  t.same(one.report.droppedConstant, ['k']);
+  t.same(one.report.droppedAllRare, []);
 });

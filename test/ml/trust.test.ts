@@ -78,6 +78,15 @@ t.test('buildWarnings: each code fires on its condition only', async (tt) => {
   tt.same(codes(rep), ['LEVELS_POOLED', 'CONSTANT_FEATURES']);
   tt.match(rep[0].message, /postal_area \(612 levels, 9000 rows\)/);
   tt.match(rep[1].message, /flag, const2/);
+  // a categorical whose levels were all rare is not called constant
+  const rare = buildWarnings({
+    counts: counts(500, 100, 500, 80),
+    report: { droppedConstant: ['flag', 'country'], droppedAllRare: ['country'], rareMin: 100, pooled: [] },
+  });
+  tt.same(codes(rare), ['CONSTANT_FEATURES']);
+  tt.match(rare[0].message, /at most one distinct value: flag\./);
+  tt.match(rare[0].message, /every one of their levels has fewer than 100 rows.*: country\./);
+  tt.notMatch(rare[0].message, /distinct value: flag, country/);
   // All at once, in the documented order.
   const all = buildWarnings({
     counts: counts(50, 5, 950, 100),

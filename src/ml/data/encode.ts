@@ -12,7 +12,8 @@
  * levels are pooled into one "(other)" bin, created only when something is pooled.
  *
  * A feature whose present values fall into at most one bin (all missing, or a single distinct value,
- * or only one non-empty level bin after pooling) is dropped and listed in report.droppedConstant.
+ * or only one non-empty level bin after pooling) is dropped and listed in report.droppedConstant; one
+ * dropped because all its (two or more) levels were rare is also listed in report.droppedAllRare.
  */
 import type { BinnedDataset, BinnedFeature, EncodeReport, RawDataset, RawFeature } from '../types.js';
 
@@ -126,7 +127,11 @@ function encodeCategorical(
   if (keep < present.length) keep = Math.min(keep, 254); // room for the "other" bin
   const kept = frequent.slice(0, keep);
   const pooledLevels = present.length - kept.length;
-  if (kept.length + (pooledLevels > 0 ? 1 : 0) <= 1) return null; // everything in one bin
+  if (kept.length + (pooledLevels > 0 ? 1 : 0) <= 1) {
+    // everything in one bin; say why when it had several levels, all of them rare
+    if (kept.length === 0) (report.droppedAllRare ??= []).push(f.name);
+    return null;
+  }
   const map = new Int32Array(L); // level code -> bin
   const otherBin = pooledLevels > 0 ? kept.length + 1 : -1;
   map.fill(otherBin);
@@ -173,7 +178,7 @@ export function encode(raw: RawDataset, opts: EncodeOptions = {}): BinnedDataset
   const maxBins = Math.max(2, Math.min(255, Math.floor(opts.maxBins ?? DEFAULT_MAX_BINS)));
   const rareMin = Math.max(1, opts.rareMin ?? DEFAULT_RARE_MIN);
   const maxLevels = Math.max(1, Math.floor(opts.maxLevels ?? 255));
-  const report: EncodeReport = { droppedConstant: [], pooled: [] };
+  const report: EncodeReport = { droppedConstant: [], pooled: [], droppedAllRare: [], rareMin };
   const features: BinnedFeature[] = [];
   for (const f of raw.features) {
     const b =

@@ -183,10 +183,19 @@ export function buildWarnings(input: WarningInput): Warning[] {
     });
   }
   if (rep && rep.droppedConstant.length > 0) {
-    out.push({
-      code: 'CONSTANT_FEATURES',
-      message: `Features dropped because they hold at most one distinct value: ${rep.droppedConstant.join(', ')}.`,
-    });
+    const allRare = new Set(rep.droppedAllRare ?? []);
+    const constant = rep.droppedConstant.filter((name) => !allRare.has(name));
+    const rare = rep.droppedConstant.filter((name) => allRare.has(name));
+    const parts: string[] = [];
+    if (constant.length > 0) parts.push(`Features dropped because they hold at most one distinct value: ${constant.join(', ')}.`);
+    if (rare.length > 0) {
+      const min = rep.rareMin !== undefined ? `fewer than ${rep.rareMin}` : 'too few';
+      parts.push(
+        `Categorical features dropped because every one of their levels has ${min} rows, so pooling the rare ` +
+          `levels left a single bin: ${rare.join(', ')}. With more rows per level they would be used.`,
+      );
+    }
+    out.push({ code: 'CONSTANT_FEATURES', message: parts.join(' ') });
   }
   return out;
 }
