@@ -4,7 +4,7 @@ import { createRng, type Rng } from '../../src/ml/rng.js';
 import { leafOf, goesLeft, accumulate } from '../../src/ml/tree/flat.js';
 import { buildHistogram, featureOffsets, packRows, subtractHistogram, HIST_SLOTS } from '../../src/ml/boosting/histogram.js';
 import { SplitFinder, SplitResult, type SplitParams } from '../../src/ml/boosting/split.js';
-import { GbmModel, fitGbmClassifier, type GbmParams } from '../../src/ml/boosting/gbm.js';
+import { GbmModel, fitGbmClassifier, fitGbmRegressor, type GbmParams } from '../../src/ml/boosting/gbm.js';
 
 // ---------- helpers: BinnedDatasets by hand ----------
 
@@ -543,4 +543,67 @@ t.test('maxTreeRows: trees grown on about that many rows; scores of all rows sti
   let diff = 0;
   for (let i = 0; i < data.n; i++) if (full[i] !== raw[i]) diff++;
   t.ok(diff > 0);
+});
+
+// ---------- weighted squared-loss regressor ----------
+
+t.test('regressor: no usable rows or features -> the weighted mean', async (t) => {
+  const n = 6;
+  const data = dataset([feature('x', 'numeric', 3, Uint8Array.from([1, 1, 1, 2, 2, 2]))]);
+  const z = Float64Array.from([1, 2, 3, 4, 5, 6]);
+  const w = Float64Array.from([1, 1, 1, 1, 1, 5]);
+  const noFeat: BinnedDataset = { ...data, features: [] };
+  const m = fitGbmRegressor(noFeat, allRows(n), z, w, { ...BASE, nIter: 5 }, 1);
+  // slow twin: sum(w z) / sum(w)
+  t.equal(m.nTrees, 0);
+  t.ok(Math.abs(m.initScore - (1 + 2 + 3 + 4 + 5 + 30) / 10) < 1e-12);
+  const zeroW = fitGbmRegressor(data, allRows(n), z, new Float64Array(n), { ...BASE, nIter: 5 }, 1);
+  t.equal(zeroW.nTrees, 0, 'all weights 0: nothing to fit');
+  t.throws(() => fitGbmRegressor(data, allRows(n), z, w, BASE, 1, { offset: new Float64Array(n) }));
+});
+
+t.test('regressor: one full-step stump recovers a two-level step exactly; leaf = -G/(H + l2)', async (t) => {
+  const rng = createRng(5);
+  const n = 400;
+  const bins = randomBins(rng, n, 5, 0);
+  const data = dataset([feature('x', 'numeric', 5, bins), feature('noise', 'numeric', 5, randomBins(rng, n, 5, 0))]);
+  const z = Float64Array.from(bins, (b) => (b >= 3 ? 2 : -1));
+  const w = new Float64Array(n).fill(1);
+  const m = fitGbmRegressor(data, allRows(n), z, w, { ...BASE, nIter: 1, learningRate: 1, maxDepth: 1, minSamplesLeaf: 1, l2: 0 }, 3);
+  t.equal(m.nTrees, 1);
+  const pred = m.predictRaw(data);
+  let maxErr = 0;
+  for (let i = 0; i < n; i++) maxErr = Math.max(maxErr, Math.abs(pred[i] - z[i]));
+  t.ok(maxErr < 1e-9, `step recovered (max error ${maxErr})`);
+  t.ok(m.importance()[0] > 0 && m.importance()[1] === 0, 'gain on the step feature only');
+  // with l2 the leaf values shrink toward the initial score by H / (H + l2) (slow twin by hand)
+  const l2 = 50;
+  const s = fitGbmRegressor(data, allRows(n), z, w, { ...BASE, nIter: 1, learningRate: 1, maxDepth: 1, minSamplesLeaf: 1, l2 }, 3);
+  const init = z.reduce((a, b) => a + b, 0) / n;
+  const hi = Array.from(bins).filter((b) => b >= 3).length;
+  const expectHi = init + (hi * (2 - init)) / (hi + l2);
+  const ps = s.predictRaw(data);
+  const iHi = Array.from(bins).findIndex((b) => b >= 3);
+  t.ok(Math.abs(ps[iHi] - expectHi) < 1e-9, `shrunk leaf ${ps[iHi]} vs ${expectHi}`);
+});
+
+t.test('regressor: weights act as row multiplicities; zero-weight rows are ignored', async (t) => {
+  const rng = createRng(8);
+  const n = 300;
+  const data = dataset([feature('x', 'numeric', 9, randomBins(rng, n, 9, 0.1))]);
+  const z = Float64Array.from({ length: n }, () => rng.next() * 2 - 1);
+  const w = Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 2 : i % 3 === 1 ? 1 : 0));
+  const p = { ...BASE, nIter: 3, learningRate: 0.5, maxDepth: 2, minSamplesLeaf: 1, minHessianLeaf: 0, l2: 1 };
+  const weighted = fitGbmRegressor(data, allRows(n), z, w, p, 4).predictRaw(data);
+  // slow twin: rows with weight 2 duplicated, rows with weight 0 left out, unit weights
+  const dupRows: number[] = [];
+  for (let i = 0; i < n; i++) for (let k = 0; k < w[i]; k++) dupRows.push(i);
+  const m2 = dupRows.length;
+  const dupData = dataset([feature('x', 'numeric', 9, Uint8Array.from(dupRows, (i) => data.features[0].bins[i]))]);
+  const dupZ = Float64Array.from(dupRows, (i) => z[i]);
+  const dupModel = fitGbmRegressor(dupData, allRows(m2), dupZ, new Float64Array(m2).fill(1), p, 4);
+  const back = dupModel.predictRaw(data);
+  let maxd = 0;
+  for (let i = 0; i < n; i++) maxd = Math.max(maxd, Math.abs(back[i] - weighted[i]));
+  t.ok(maxd < 1e-9, `same model as the duplicated-row fit (max diff ${maxd})`);
 });

@@ -232,6 +232,66 @@ export function fitGbmClassifier(
   seed: number,
   options: GbmFitOptions = {},
 ): GbmModel {
+  const offset = options.offset;
+  const m = rows.length;
+  let pos = 0;
+  for (let k = 0; k < m; k++) pos += labels[rows[k]];
+  const rate = m > 0 ? Math.min(1 - 1e-6, Math.max(1e-6, pos / m)) : 0.5;
+  const initScore = offset ? bestConstant(rows, labels, offset, Math.log(rate / (1 - rate))) : Math.log(rate / (1 - rate));
+  if (pos === 0 || pos === m) return constantModel(data, rows, initScore, options);
+  const gradients: GradientFn = (treeRows, count, score, g, h, sums) => logLossGradients(treeRows, count, score, labels, g, h, sums);
+  return fitBoosted(data, rows, params, seed, options, initScore, gradients);
+}
+
+/**
+ * Fits a regression GBM with the weighted squared loss 1/2 sum_r weight[r] (target[r] - F(x_r))^2 on
+ * data rows `rows` (target and weight indexed by data row): gradient g = w (F - z), hessian h = w, leaf
+ * values -G / (H + l2), initial score = the weighted mean of the target. Gains are in the loss's own
+ * units, so minGain / gainPenalty mean "units of the weighted residual variance" only when the weights
+ * are scaled by 1 / that variance. Predictions: predictRaw (identity link).
+ */
+export function fitGbmRegressor(
+  data: BinnedDataset,
+  rows: Uint32Array,
+  target: Float64Array,
+  weight: Float64Array,
+  params: GbmParams,
+  seed: number,
+  options: GbmFitOptions = {},
+): GbmModel {
+  if (options.offset) throw new RangeError('fitGbmRegressor: offsets are not supported');
+  let sw = 0;
+  let swz = 0;
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k];
+    sw += weight[r];
+    swz += weight[r] * target[r];
+  }
+  const initScore = sw > 0 ? swz / sw : 0;
+  if (!(sw > 0)) return constantModel(data, rows, initScore, options);
+  const gradients: GradientFn = (treeRows, count, score, g, h, sums) => squaredLossGradients(treeRows, count, score, target, weight, g, h, sums);
+  return fitBoosted(data, rows, params, seed, options, initScore, gradients);
+}
+
+/** Gradients and hessians at the current scores for rows[0..count); sums[0] = sum g, sums[1] = sum h. */
+type GradientFn = (rows: Uint32Array, count: number, score: Float64Array, g: Float64Array, h: Float64Array, sums: Float64Array) => void;
+
+function constantModel(data: BinnedDataset, rows: Uint32Array, initScore: number, options: GbmFitOptions): GbmModel {
+  const offset = options.offset;
+  if (options.trainScores) for (let k = 0; k < rows.length; k++) options.trainScores[rows[k]] = initScore + (offset ? offset[rows[k]] : 0);
+  return new GbmModel(initScore, [], new Float64Array(data.features.length));
+}
+
+/** The boosting loop shared by the classifier and the regressor; `gradients` defines the loss. */
+function fitBoosted(
+  data: BinnedDataset,
+  rows: Uint32Array,
+  params: GbmParams,
+  seed: number,
+  options: GbmFitOptions,
+  initScore: number,
+  gradients: GradientFn,
+): GbmModel {
   const p = resolve(params);
   const offset = options.offset;
   const m = rows.length;
@@ -241,15 +301,7 @@ export function fitGbmClassifier(
   const isCat = Uint8Array.from(data.features, (f) => (f.kind === 'categorical' ? 1 : 0));
   const { offsets, totalBins } = featureOffsets(nBins);
   const gains = new Float64Array(F);
-
-  let pos = 0;
-  for (let k = 0; k < m; k++) pos += labels[rows[k]];
-  const rate = m > 0 ? Math.min(1 - 1e-6, Math.max(1e-6, pos / m)) : 0.5;
-  const initScore = offset ? bestConstant(rows, labels, offset, Math.log(rate / (1 - rate))) : Math.log(rate / (1 - rate));
-  if (m === 0 || F === 0 || pos === 0 || pos === m) {
-    if (options.trainScores) for (let k = 0; k < m; k++) options.trainScores[rows[k]] = initScore + (offset ? offset[rows[k]] : 0);
-    return new GbmModel(initScore, [], gains);
-  }
+  if (m === 0 || F === 0) return constantModel(data, rows, initScore, options);
 
   // Scratch, allocated once per fit.
   const maxLeaves = Math.min(p.maxLeaves, Math.max(2, Math.floor(m / p.minSamplesLeaf)));
@@ -315,8 +367,8 @@ export function fitGbmClassifier(
     } else {
       feats.set(allFeats);
     }
-    // Gradients and hessians of the log-loss.
-    logLossGradients(treeRows, mm, score, labels, g, h, sums);
+    // Gradients and hessians of the loss.
+    gradients(treeRows, mm, score, g, h, sums);
     const G = sums[0];
     const H = sums[1];
 
@@ -503,6 +555,32 @@ function logLossGradients(
     h[r] = hr;
     G += gr;
     H += hr;
+  }
+  sums[0] = G;
+  sums[1] = H;
+}
+
+/** Weighted squared-loss gradient g = w (F - z) and hessian h = w for rows[0..count); sums as above. */
+function squaredLossGradients(
+  rows: Uint32Array,
+  count: number,
+  score: Float64Array,
+  target: Float64Array,
+  weight: Float64Array,
+  g: Float64Array,
+  h: Float64Array,
+  sums: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = 0; k < count; k++) {
+    const r = rows[k];
+    const w = weight[r];
+    const gr = w * (score[r] - target[r]);
+    g[r] = gr;
+    h[r] = w;
+    G += gr;
+    H += w;
   }
   sums[0] = G;
   sums[1] = H;
