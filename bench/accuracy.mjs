@@ -9,15 +9,14 @@
 // contamination), writes the scores as the API returns them (rounded to 4 decimals) to a CSV, scores it
 // with ../shared/lab/evaluate.mjs against --truth and --data, and prints a table with the issue's targets.
 // The scores are for the same rows the model trained on, which is what the API returns.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { evaluateScores, labCampaign, round4 } from './lib/lab.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const lab = join(root, '..', 'shared', 'lab');
 const { toRawDataset } = await import(join(root, 'dist/src/ml/data/columnar.js'));
 const { runPipeline } = await import(join(root, 'dist/src/ml/pipeline.js'));
 
@@ -40,30 +39,19 @@ const TARGETS = {
   highcard: { spearman: 0.6, gain: 0.72 },
   null: { rms: 0.012 },
 };
-const round4 = (x) => { const r = Math.round(x * 1e4) / 1e4; return r === 0 ? 0 : r; };
 const results = [];
 for (const seed of seeds) for (const scenario of scenarios) {
   const req = join(dir, `${scenario}.${seed}.json`);
   const truth = join(dir, `${scenario}.${seed}.truth.csv`);
-  execFileSync('node', [join(lab, 'gen.mjs'), '--scenario', scenario, '--rows', String(rows), '--seed', String(seed),
-    '--format', 'json', '--out', req, '--truth', truth]);
-  const body = JSON.parse(readFileSync(req, 'utf8'));
+  const { body } = labCampaign({ scenario, rows, seed, req, truth });
   const t0 = performance.now();
   const raw = toRawDataset(body.rows);
   const t1 = performance.now();
   const res = runPipeline(raw, { model, seed: pipelineSeed, contamination: body.contamination ?? 0, calibrate, finalMinTrees });
   const t2 = performance.now();
-  const scoresFile = join(dir, `${scenario}.${seed}.scores.csv`);
-  const lines = ['id,uplift'];
   let ss = 0;
-  for (let i = 0; i < body.rows.length; i++) {
-    const v = round4(res.scores[i]);
-    ss += v * v;
-    lines.push(`${body.rows[i].id},${v}`);
-  }
-  writeFileSync(scoresFile, lines.join('\n') + '\n');
-  const ev = JSON.parse(execFileSync('node', [join(lab, 'evaluate.mjs'), '--scores', scoresFile, '--truth', truth, '--data', req],
-    { encoding: 'utf8', maxBuffer: 1 << 26 }));
+  for (let i = 0; i < body.rows.length; i++) ss += round4(res.scores[i]) ** 2;
+  const ev = evaluateScores({ ids: body.rows.map((r) => r.id), scores: res.scores, truth, data: req, csv: join(dir, `${scenario}.${seed}.scores.csv`) });
   const best = res.model.cv[res.chosen];
   results.push({
     seed,

@@ -21,13 +21,12 @@
 //      with the T-learner arms' multiple-comparison gain penalty: a(x);
 //   5. score = f(x) + a(x), clipped to [-1, 1].
 // Prints Spearman / gain share at 20 % (RMS of scores for null) of f and of f + a, and the time of each step.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { evaluateScores, labCampaign } from './lib/lab.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const lab = join(root, '..', 'shared', 'lab');
 const D = join(root, 'dist/src/ml/');
 const { toRawDataset } = await import(D + 'data/columnar.js');
 const { encode } = await import(D + 'data/encode.js');
@@ -35,6 +34,7 @@ const G = await import(D + 'boosting/gbm.js');
 const { fitModel } = await import(D + 'models.js');
 const { FOREST_GRID } = await import(D + 'forest/defaults.js');
 const { TLEARNER_BASE, TLEARNER_ARM_EXTRAS } = await import(D + 'boosting/defaults.js');
+if (!TLEARNER_BASE) throw new Error('TLEARNER_BASE is off (null): this experiment uses its parameters for m(x)');
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
@@ -54,10 +54,9 @@ const crossfit = args.crossfit === '1';
 const dir = join(root, 'bench', 'out', 'lab');
 mkdirSync(dir, { recursive: true });
 
-function evaluate(body, scores, truthFile) {
-  const f = join(dir, 'correction-scores.csv');
-  writeFileSync(f, 'id,uplift\n' + body.rows.map((r, i) => `${r.id},${Math.max(-1, Math.min(1, scores[i])).toFixed(4)}`).join('\n') + '\n');
-  return JSON.parse(execFileSync('node', [join(lab, 'evaluate.mjs'), '--scores', f, '--truth', truthFile], { encoding: 'utf8' }));
+function evaluate(body, scores, truth) {
+  const clipped = scores.map((x) => Math.max(-1, Math.min(1, x)));
+  return evaluateScores({ ids: body.rows.map((r) => r.id), scores: clipped, truth, csv: join(dir, 'correction-scores.csv') });
 }
 const rms = (a) => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
 const fmt = (sc, e, s) => (sc === 'null' ? `RMS ${rms(s).toFixed(4)}` : `${e.spearman.toFixed(4)} / ${e.gain_share_at_20.toFixed(4)}`);
@@ -67,10 +66,7 @@ console.log('scenario      seed | forest            | forest + additive | stumps
 for (const sc of scenarios) {
   for (const seed of seeds) {
     const base = join(dir, `${sc}-${rows}-s${seed}`);
-    if (!existsSync(base + '.json')) {
-      execFileSync('node', [join(lab, 'gen.mjs'), '--scenario', sc, '--rows', String(rows), '--seed', String(seed), '--format', 'json', '--out', base + '.json', '--truth', base + '.truth.csv']);
-    }
-    const body = JSON.parse(readFileSync(base + '.json', 'utf8'));
+    const { body } = labCampaign({ scenario: sc, rows, seed, req: base + '.json', truth: base + '.truth.csv' });
     const data = encode(toRawDataset(body.rows));
     const n = data.n, t = data.treatment, y = data.outcome;
     const all = Uint32Array.from({ length: n }, (_, i) => i);

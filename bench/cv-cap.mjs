@@ -13,14 +13,13 @@
  * decimals as the API returns them) scored with ../shared/lab/evaluate.mjs against --truth. Prints
  * Spearman, gain share at 20 %, PEHE, RMS of scores, the chosen candidate, and the CV / total time.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { evaluateScores, labCampaign } from './lib/lab.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const LAB = path.resolve(ROOT, '../shared/lab');
 const OUT = path.join(ROOT, 'bench', 'out');
 
 const o = { rows: 400000, scenarios: ['persuadables', 'lowsignal'], seed: 7, variants: ['base', 'nocap'] };
@@ -55,10 +54,7 @@ try {
   for (const scenario of o.scenarios) {
     const req = path.join(OUT, `${scenario}-${o.rows}-s${o.seed}-truth.json`);
     const truth = path.join(OUT, `${scenario}-${o.rows}-s${o.seed}.truth.csv`);
-    if (!existsSync(truth)) {
-      execFileSync(process.execPath, [path.join(LAB, 'gen.mjs'), '--scenario', scenario, '--rows', String(o.rows), '--seed', String(o.seed), '--format', 'json', '--out', req, '--truth', truth]);
-    }
-    const body = JSON.parse(readFileSync(req, 'utf8'));
+    const { body } = labCampaign({ scenario, rows: o.rows, seed: o.seed, req, truth });
     for (const variant of o.variants) {
       const dist = distFor(variant);
       const { toRawDataset } = await import(pathToFileURL(path.join(dist, 'src/ml/data/columnar.js')).href);
@@ -83,8 +79,7 @@ try {
       const r = P.finish(prep, sel, model, 0, P.randomization(prep));
       const ms = performance.now() - t0;
       const csv = path.join(OUT, `cv-cap-scores-${variant}-${scenario}-${o.rows}.csv`);
-      writeFileSync(csv, 'id,uplift\n' + body.rows.map((x, i) => `${x.id},${Math.round(r.scores[i] * 1e4) / 1e4}`).join('\n') + '\n');
-      const ev = JSON.parse(execFileSync(process.execPath, [path.join(LAB, 'evaluate.mjs'), '--scores', csv, '--truth', truth]).toString());
+      const ev = evaluateScores({ ids: body.rows.map((x) => x.id), scores: r.scores, truth, csv });
       let rms = 0;
       for (const s of r.scores) rms += s * s;
       rms = Math.sqrt(rms / r.scores.length);

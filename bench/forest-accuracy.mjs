@@ -21,14 +21,13 @@
 //   highcard      #0   0.617     0.742            0.6/0.72      125         203
 //   null          #0                      0.0049  0.012         186         210
 //   (#1-#3 in src/ml/forest/defaults.ts)
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { evaluateScores, labCampaign } from './lib/lab.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const lab = join(root, '..', 'shared', 'lab');
 const { toRawDataset } = await import(join(root, 'dist/src/ml/data/columnar.js'));
 const { encode } = await import(join(root, 'dist/src/ml/data/encode.js'));
 const { fitUpliftForest } = await import(join(root, 'dist/src/ml/forest/forest.js'));
@@ -81,11 +80,7 @@ const out = [];
 for (const scenario of scenarios) {
   const req = join(dir, `${scenario}-${rows}-${seed}.json`);
   const truthFile = join(dir, `${scenario}-${rows}-${seed}.truth.csv`);
-  if (!existsSync(req) || !existsSync(truthFile)) {
-    execFileSync('node', [join(lab, 'gen.mjs'), '--scenario', scenario, '--rows', String(rows), '--seed', String(seed),
-      '--format', 'json', '--out', req, '--truth', truthFile]);
-  }
-  const body = JSON.parse(readFileSync(req, 'utf8'));
+  const { body } = labCampaign({ scenario, rows, seed, req, truth: truthFile });
   const truthLines = readFileSync(truthFile, 'utf8').trim().split('\n').slice(1);
   const truth = Float64Array.from(truthLines, (l) => Number(l.split(',')[1]));
   const ids = body.rows.map((r) => r.id);
@@ -122,9 +117,7 @@ for (const scenario of scenarios) {
       } else if (fast) {
         acc.push(metricsInProcess(scores, truth));
       } else {
-        const csv = join(dir, `${scenario}-scores.csv`);
-        writeFileSync(csv, 'id,uplift\n' + ids.map((id, i) => `${id},${scores[i]}`).join('\n') + '\n');
-        const ev = JSON.parse(execFileSync('node', [join(lab, 'evaluate.mjs'), '--scores', csv, '--truth', truthFile], { encoding: 'utf8' }));
+        const ev = evaluateScores({ ids, scores, truth: truthFile, csv: join(dir, `${scenario}-scores.csv`) });
         acc.push({ spearman: ev.spearman, gain_share_at_20: ev.gain_share_at_20 });
       }
     }

@@ -269,7 +269,7 @@ async function loadRun(o) {
   const trace = [];
   const sampler = setInterval(() => {
     if (srv.alive()) trace.push(`${Math.round((Date.now() - t00) / 1000)}s:${Math.round(rssKb(srv.child.pid) / 1024)}`);
-  }, 5000);
+  }, 5000).unref();
   console.log(`RSS at start: ${(rss0 / 1024).toFixed(1)} MiB; warm-up ${o.warmup} s...`);
   // The warm-up must exercise every path, the big jobs included: repeat it (up to 4 rounds) until at
   // least one big job has been answered 200.

@@ -129,7 +129,7 @@ function encodeCategorical(
   const pooledLevels = present.length - kept.length;
   if (kept.length + (pooledLevels > 0 ? 1 : 0) <= 1) {
     // everything in one bin; say why when it had several levels, all of them rare
-    if (kept.length === 0) (report.droppedAllRare ??= []).push(f.name);
+    if (kept.length === 0) report.droppedAllRare?.push(f.name);
     return null;
   }
   const map = new Int32Array(L); // level code -> bin
