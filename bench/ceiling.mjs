@@ -2,7 +2,8 @@
 // How far could model selection go? Every candidate of options.model "auto" (the four forests of
 // FOREST_GRID with the final model's 150 trees, the two T-learners of TLEARNER_GRID), the forest x
 // T-learner blends that selection can pick, the mean of all four forests, and a causalml-shaped forest
-// (KL, depth 5, 100-row leaves, n_reg 10, bootstrap, 10 of 12 features per node, 100 trees - the shape
+// (KL, depth 5, 100-row leaves, n_reg 10, bootstrap, 10 features per node like causalml's default
+// max_features, 100 trees - the shape
 // of the issue's reference, fitted by our engine) - each fitted on ALL rows and scored on the same rows
 // (what the API returns), judged by ../shared/lab/evaluate.mjs against the true uplift.
 // The best entry of a row is an upper bound for any selection rule over these candidates.
@@ -32,16 +33,19 @@ const dir = join(root, 'bench', 'out', 'lab');
 mkdirSync(dir, { recursive: true });
 
 const grid = gridFor('auto');
-const forests = grid.map((c, i) => [c, i]).filter(([c]) => c.family === 'uplift_rf');
-const tlearners = grid.map((c, i) => [c, i]).filter(([c]) => c.family === 't_learner');
-const CAUSALML_SHAPE = {
-  ...forests[0][0],
+const withFinalTrees = (c) => (c.family === 'uplift_rf' ? { ...c, nTrees: 150 } : c);
+const indices = (family) => grid.flatMap((c, i) => (c.family === family ? [i] : []));
+const forests = indices('uplift_rf');
+const tlearners = indices('t_learner');
+// maxFeatures is a share of the campaign's features: 10 of them (all when there are fewer)
+const causalmlShape = (nFeatures) => ({
+  ...grid[forests[0]],
   criterion: 'KL', maxDepth: 5, minSamplesLeaf: 100, minSamplesTreatment: 10, nReg: 10,
-  honest: false, sampleFraction: 1, maxFeatures: 10 / 12, nTrees: 100,
-};
+  honest: false, sampleFraction: 1, maxFeatures: Math.min(1, 10 / nFeatures), nTrees: 100,
+});
 console.log(`rows=${rows} seeds=${seeds.join(',')}; candidates fitted on all rows, scored in-sample`);
-for (const [c, i] of grid.map((c, i) => [c, i])) console.log(`  #${i} ${describeConfig(c.family === 'uplift_rf' ? { ...c, nTrees: 150 } : c)}`);
-console.log(`  ref ${describeConfig(CAUSALML_SHAPE)}`);
+grid.forEach((c, i) => console.log(`  #${i} ${describeConfig(withFinalTrees(c))}`));
+console.log(`  ref ${describeConfig({ ...causalmlShape(10), maxFeatures: 'min(10 features, all)' })}`);
 
 const mean = (arrays) => arrays[0].map((_, r) => arrays.reduce((a, p) => a + p[r], 0) / arrays.length);
 const summary = {};
@@ -52,11 +56,10 @@ for (const sc of scenarios) {
     const data = encode(toRawDataset(body.rows));
     const all = Uint32Array.from({ length: data.n }, (_, i) => i);
     const preds = new Map();
-    for (const [c, i] of forests) preds.set(`#${i}`, fitModel(data, all, { ...c, nTrees: 150 }, 11 + i).predict(data, all));
-    for (const [c, i] of tlearners) preds.set(`#${i}`, fitModel(data, all, c, 11 + i).predict(data, all));
-    for (const [, i] of forests) for (const [, j] of tlearners) preds.set(`#${i}+#${j}`, mean([preds.get(`#${i}`), preds.get(`#${j}`)]));
-    preds.set('forests', mean(forests.map(([, i]) => preds.get(`#${i}`))));
-    preds.set('ref', fitModel(data, all, CAUSALML_SHAPE, 7).predict(data, all));
+    for (const i of [...forests, ...tlearners]) preds.set(`#${i}`, fitModel(data, all, withFinalTrees(grid[i]), 11 + i).predict(data, all));
+    for (const i of forests) for (const j of tlearners) preds.set(`#${i}+#${j}`, mean([preds.get(`#${i}`), preds.get(`#${j}`)]));
+    preds.set('forests', mean(forests.map((i) => preds.get(`#${i}`))));
+    preds.set('ref', fitModel(data, all, causalmlShape(data.features.length), 7).predict(data, all));
     const cells = [];
     let best = null;
     for (const [name, p] of preds) {
